@@ -1,0 +1,41 @@
+"""minigrad: a small deep learning framework on NumPy that shows backpropagation at work."""
+
+# Tensor first: the op modules and Tensor's operators refer to each other.
+from minigrad.tensor import Tensor, tensor
+
+# isort: split
+from minigrad import functional
+from minigrad.autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
+from minigrad.creation import arange, eye, ones, ones_like, rand, randn, zeros, zeros_like
+from minigrad.dtypes import get_default_dtype, set_default_dtype
+from minigrad.ops.elementwise import where
+from minigrad.ops.shape import concat, stack
+from minigrad.random import manual_seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "Tensor",
+    "__version__",
+    "arange",
+    "concat",
+    "enable_grad",
+    "eye",
+    "functional",
+    "get_default_dtype",
+    "grad",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "set_default_dtype",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
+]

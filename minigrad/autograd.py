@@ -1,0 +1,528 @@
+"""The autograd engine: ``Function`` and its context, grad mode, the graph walk.
+
+Every differentiable operation is a :class:`Function` subclass with two static methods working on
+plain ndarrays::
+
+    forward(ctx, *arrays, **attrs) -> ndarray
+    backward(ctx, grad) -> ndarray | tuple[ndarray | None, ...]
+
+``Function.apply`` runs ``forward``; when grad mode is on and an input requires grad, the context
+``ctx`` becomes a :class:`Node` of the graph and the result remembers it. ``Tensor.backward``
+calls :func:`backward`, which walks the nodes in reverse topological order without recursion,
+calls each rule once with the summed upstream gradient, sums each returned gradient down to its
+input's shape (:func:`sum_to`, the one place where broadcasting is undone) and accumulates into
+the ``.grad`` of the leaves.
+
+Graph edges point from a node to the nodes (or leaf tensors) that produced its inputs, never to
+intermediate tensors, so a graph keeps alive only what its rules saved; those saved arrays are
+dropped as soon as a node's rule has run, unless ``retain_graph=True``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from minigrad.tensor import Tensor
+
+__all__ = [
+    "Function",
+    "Node",
+    "backward",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "sum_to",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# Set by minigrad.tensor once the class exists (the two modules depend on each other).
+_Tensor: Any = None
+
+
+# ---------------------------------------------------------------------------------------------
+# grad mode
+# ---------------------------------------------------------------------------------------------
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations currently record a graph.
+
+    Example:
+        >>> with no_grad():
+        ...     is_grad_enabled()
+        False
+    """
+    return _grad_mode.enabled
+
+
+class _SetGradMode:
+    """Context manager and decorator that sets grad mode and restores it on exit."""
+
+    _mode: bool
+
+    def __enter__(self) -> None:
+        self._previous = _grad_mode.enabled
+        _grad_mode.enabled = self._mode
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_mode.enabled = self._previous
+
+    def __call__(self, fn: _F) -> _F:
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            previous = _grad_mode.enabled
+            _grad_mode.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _grad_mode.enabled = previous
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_SetGradMode):
+    """Turn graph recording off, as a context manager or a decorator.
+
+    Example:
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+        >>> with mg.no_grad():
+        ...     (x * 2).requires_grad
+        False
+    """
+
+    _mode = False
+
+
+class enable_grad(_SetGradMode):
+    """Turn graph recording back on inside a ``no_grad`` block (context manager or decorator).
+
+    Example:
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0], requires_grad=True)
+        >>> with mg.no_grad(), mg.enable_grad():
+        ...     (x * 2).requires_grad
+        True
+    """
+
+    _mode = True
+
+
+# ---------------------------------------------------------------------------------------------
+# Function and Node
+# ---------------------------------------------------------------------------------------------
+class Node:
+    """The context ``ctx`` handed to a rule, and the graph node it becomes.
+
+    ``forward`` keeps arrays for ``backward`` with :meth:`save` (they are released after the
+    node's backward has run) and may set plain attributes (axes, shapes, flags) on ``ctx``.
+
+    Attributes:
+        function: the :class:`Function` subclass whose rule this node runs.
+        edges: one entry per input: the producing :class:`Node`, the leaf ``Tensor`` that
+            requires grad, or ``None`` when no gradient can flow there.
+        needs_input_grad: one bool per input; ``backward`` skips the gradients marked False.
+        requires_grad: whether any input requires grad (``forward`` may skip saving if not).
+        saved: the arrays passed to :meth:`save`.
+        shape, dtype: of the output, which is what the node's gradient must have.
+    """
+
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "dtype",
+        "edges",
+        "function",
+        "needs_input_grad",
+        "released",
+        "requires_grad",
+        "saved",
+        "shape",
+    )
+
+    def __init__(self, function: type[Function], edges: tuple, requires_grad: bool) -> None:
+        self.function = function
+        self.edges = edges
+        self.requires_grad = requires_grad
+        self.needs_input_grad = tuple(edge is not None for edge in edges)
+        self.saved: tuple = ()
+        self.released = False
+
+    def save(self, *arrays: Any) -> None:
+        """Keep ``arrays`` for ``backward``; a no-op when no input requires grad."""
+        if self.requires_grad:
+            self.saved = arrays
+
+    @property
+    def name(self) -> str:
+        """The operation's name, e.g. ``"MatMul"``."""
+        return self.function.__name__
+
+    def __repr__(self) -> str:
+        state = ", released" if self.released else ""
+        return f"<Node {self.name} shape={self.shape}{state}>"
+
+
+class Function:
+    """Base class of every differentiable operation.
+
+    Subclasses define ``forward(ctx, *arrays, **attrs)`` and ``backward(ctx, grad)`` as static
+    methods on ndarrays. ``backward`` returns one gradient per positional input (a bare array
+    when there is one input), ``None`` where ``ctx.needs_input_grad`` is False. It may return a
+    gradient of the broadcast output shape: the engine sums it down to the input's shape.
+
+    Example:
+        >>> import numpy as np, minigrad as mg
+        >>> class Square(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved
+        ...         return 2 * x * grad
+        >>> x = mg.tensor([3.0], requires_grad=True)
+        >>> Square.apply(x).sum().backward(); x.grad
+        array([6.], dtype=float32)
+    """
+
+    @staticmethod
+    def forward(ctx: Node, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Any, **attrs: Any) -> Tensor:
+        """Run ``forward`` on the inputs' data and record a node when a gradient may be needed.
+
+        Positional inputs may be Tensors or constants (Python numbers, ndarrays); constants
+        are passed to ``forward`` unchanged and receive no gradient.
+        """
+        Tensor = _Tensor
+        record = False
+        if _grad_mode.enabled:
+            for t in inputs:
+                if type(t) is Tensor and t.requires_grad:
+                    record = True
+                    break
+        if record:
+            edges = tuple(
+                (t._node or (t if t.requires_grad else None)) if type(t) is Tensor else None
+                for t in inputs
+            )
+        else:
+            edges = (None,) * len(inputs)
+        ctx = Node(cls, edges, record)
+        out = cls.forward(ctx, *[t.data if type(t) is Tensor else t for t in inputs], **attrs)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if not record or out.dtype.kind != "f":
+            return Tensor._wrap(out, None)
+        ctx.shape = out.shape
+        ctx.dtype = out.dtype
+        return Tensor._wrap(out, ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# undoing broadcasting: the one place
+# ---------------------------------------------------------------------------------------------
+def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched, down to ``shape``.
+
+    If ``x`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward pass, every
+    element of ``x`` was used once per copy, so its gradient is the sum over the copies.
+
+    Example:
+        >>> sum_to(np.ones((4, 2, 3)), (2, 1)).tolist()
+        [[12.0], [12.0]]
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        return np.broadcast_to(grad, shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:
+        grad = (
+            grad.reshape(shape)
+            if grad.size == int(np.prod(shape))
+            else (np.broadcast_to(grad.reshape(grad.shape[lead:]), shape))
+        )
+    return grad
+
+
+def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, node: Node, i: int) -> np.ndarray:
+    """Bring a rule's gradient for input ``i`` to the input's shape and dtype."""
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    if grad.shape != shape:
+        try:
+            grad = sum_to(grad, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"{node.name}.backward returned a gradient of shape {grad.shape} for input {i}, "
+                f"which cannot be summed to the input's shape {shape}"
+            ) from None
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
+    return grad
+
+
+# ---------------------------------------------------------------------------------------------
+# the graph walk
+# ---------------------------------------------------------------------------------------------
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use gradients after the graph "
+    "was freed): the saved arrays of {name} were released after the first backward. Pass "
+    "retain_graph=True to the first backward if you need to backward through it again."
+)
+
+
+def _topological_order(roots: Iterable[Node], stop: set[int]) -> list[Node]:
+    """Nodes reachable from ``roots`` (not past nodes whose id is in ``stop``), inputs first.
+
+    An iterative depth-first search emitting each node after all the nodes it depends on.
+    """
+    order: list[Node] = []
+    seen: set[int] = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.edges) if id(root) not in stop else iter(()))]
+        while stack:
+            node, edges = stack[-1]
+            for edge in edges:
+                if type(edge) is Node and id(edge) not in seen:
+                    seen.add(id(edge))
+                    stack.append((edge, iter(edge.edges) if id(edge) not in stop else iter(())))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def backward(
+    roots: Sequence[Tensor],
+    grads: Sequence[np.ndarray],
+    *,
+    retain_graph: bool = False,
+    accumulate: bool = True,
+    capture: Sequence[Tensor] = (),
+    stop_at_capture: bool = False,
+) -> list[np.ndarray | None]:
+    """Backpropagate ``grads`` from ``roots`` through the recorded graph.
+
+    Args:
+        roots: tensors to start from; each must require grad.
+        grads: the upstream gradient of each root, of the root's shape and dtype.
+        retain_graph: keep the saved arrays so the graph can be walked again.
+        accumulate: add gradients into the ``.grad`` of leaves that require grad. Leaves made
+            by ``Layer`` to stand for its non-differentiable inputs never accumulate.
+        capture: tensors (leaves or not) whose total gradient is returned, in order; ``None``
+            for those the roots do not reach.
+        stop_at_capture: do not walk past captured tensors (``Layer.backward``'s boundary).
+
+    Returns:
+        One gradient (or ``None``) per tensor in ``capture``.
+    """
+    keys = [t._node if t._node is not None else t for t in capture]
+    capture_ids = {id(k) for k in keys}
+    stop = capture_ids if stop_at_capture else set()
+    root_nodes = []
+    node_grads: dict[int, np.ndarray] = {}
+    leaf_grads: dict[int, np.ndarray] = {}
+    leaves: dict[int, Tensor] = {}
+
+    def deliver_to_leaf(leaf: Tensor, g: np.ndarray) -> None:
+        key = id(leaf)
+        if key in leaf_grads:
+            leaf_grads[key] = leaf_grads[key] + g
+        else:
+            leaf_grads[key] = g
+            leaves[key] = leaf
+
+    for root, g in zip(roots, grads, strict=True):
+        if root._node is None:
+            deliver_to_leaf(root, g)
+            continue
+        key = id(root._node)
+        node_grads[key] = node_grads[key] + g if key in node_grads else g
+        root_nodes.append(root._node)
+
+    order = _topological_order(root_nodes, stop)
+
+    # Which edges lead to a gradient somebody asked for: inputs come before their users in
+    # ``order``, so one forward sweep settles it.
+    wanted: set[int] = set()
+    for node in order:
+        if id(node) in stop:
+            needs = (False,) * len(node.edges)
+        else:
+            needs = tuple(
+                edge is not None
+                and (
+                    id(edge) in wanted
+                    if type(edge) is Node
+                    else id(edge) in capture_ids or (accumulate and edge._accumulates)
+                )
+                for edge in node.edges
+            )
+        node.needs_input_grad = needs
+        if id(node) in capture_ids or True in needs:
+            wanted.add(id(node))
+
+    captured: dict[int, np.ndarray] = {}
+    for node in reversed(order):
+        g = node_grads.pop(id(node), None)
+        if g is None or id(node) not in wanted:
+            continue
+        if id(node) in capture_ids:
+            captured[id(node)] = g
+            if id(node) in stop:
+                continue
+        if node.released:
+            raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
+        grads_in = node.function.backward(node, g)
+        if type(grads_in) is not tuple:
+            grads_in = (grads_in,)
+        if not retain_graph:
+            node.saved = ()
+            node.released = True
+            node.__dict__.clear()
+        for i, (edge, gi, need) in enumerate(
+            zip(node.edges, grads_in, node.needs_input_grad, strict=True)
+        ):
+            if gi is None or not need:
+                continue
+            if type(edge) is Node:
+                gi = _fit(gi, edge.shape, edge.dtype, node, i)
+                key = id(edge)
+                node_grads[key] = node_grads[key] + gi if key in node_grads else gi
+            else:
+                deliver_to_leaf(edge, _fit(gi, edge.data.shape, edge.data.dtype, node, i))
+
+    # Leaves are written last so that no gradient array is mutated while the walk may still
+    # read it. A stored gradient must be a writable array that no other tensor holds.
+    handed_out: set[int] = set()
+
+    def owned(g: np.ndarray) -> np.ndarray:
+        base = g if g.base is None else g.base
+        if id(base) in handed_out or not g.flags.writeable:
+            return g.copy()
+        handed_out.add(id(base))
+        return g
+
+    results: list[np.ndarray | None] = []
+    for key_obj in keys:
+        g = captured.get(id(key_obj)) if type(key_obj) is Node else leaf_grads.get(id(key_obj))
+        results.append(None if g is None else owned(g))
+    if accumulate:
+        for key, leaf in leaves.items():
+            if not leaf._accumulates or not leaf.requires_grad:
+                continue
+            g = leaf_grads[key]
+            if leaf.grad is None:
+                leaf.grad = owned(g)
+            else:
+                leaf.grad += g
+    return results
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    *,
+    retain_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[np.ndarray | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching any ``.grad``.
+
+    ``grad_outputs`` gives the upstream gradient of each output (required for non-scalar
+    outputs). An input the outputs do not depend on raises ``RuntimeError`` unless
+    ``allow_unused=True``, which gives ``None`` for it.
+
+    Example:
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+        >>> mg.grad((x * x).sum(), x)
+        (array([2., 4.], dtype=float32),)
+    """
+    Tensor = _Tensor
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray, float, int)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad")
+    roots, seeds = _prepare_roots(outputs, grad_outputs)
+    results = backward(roots, seeds, retain_graph=retain_graph, accumulate=False, capture=inputs)
+    if not allow_unused:
+        for i, g in enumerate(results):
+            if g is None:
+                raise RuntimeError(
+                    f"grad: input {i} is not reachable from the outputs "
+                    "(pass allow_unused=True to get None for it)"
+                )
+    return tuple(results)
+
+
+def _prepare_roots(outputs: list[Tensor], grad_outputs: list[Any]) -> tuple[list, list]:
+    """Check each output can be differentiated and build its upstream gradient array."""
+    roots, seeds = [], []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"output {i} does not require grad: it was computed from tensors that do not "
+                "require grad, or under no_grad()"
+            )
+        roots.append(out)
+        seeds.append(seed_gradient(out, g))
+    return roots, seeds
+
+
+def seed_gradient(out: Tensor, grad: Any) -> np.ndarray:
+    """The upstream gradient for a root: ones for a one-element output, else ``grad`` checked.
+
+    Always a fresh array, so the caller's array never ends up inside some ``.grad``.
+    """
+    if grad is None:
+        if out.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for one-element outputs; this "
+                f"output has shape {out.shape}, so pass grad= of that shape"
+            )
+        return np.ones(out.shape, dtype=out.dtype)
+    g = grad.data if isinstance(grad, _Tensor) else grad
+    g = np.array(g, dtype=out.dtype, copy=True)
+    if g.shape != out.shape:
+        raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {out.shape}")
+    return g

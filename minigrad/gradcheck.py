@@ -1,0 +1,205 @@
+"""Numerical gradients and the gradient checker.
+
+``numerical_grad`` is the naive way to get a gradient: nudge one number at a time and run the
+whole function twice (central differences). It costs two forward passes per parameter, which is
+why backpropagation exists, and it is what the benchmarks compare backprop against. It is also
+the ground truth that ``gradcheck`` holds the analytic rules to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from minigrad.autograd import grad as autograd_grad
+from minigrad.autograd import no_grad
+from minigrad.tensor import Tensor
+
+__all__ = ["GradcheckError", "gradcheck", "numerical_grad"]
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with the numerical one; the message says where."""
+
+
+def _value(out: Any, where: str) -> float:
+    if not isinstance(out, Tensor) or out.data.size != 1:
+        shape = out.shape if isinstance(out, Tensor) else type(out).__name__
+        raise ValueError(f"{where}: f must return a one-element Tensor, got {shape}")
+    return float(out.data.reshape(()))
+
+
+@contextmanager
+def _writable(t: Tensor) -> Iterator[np.ndarray]:
+    """A flat, writable view of ``t.data`` for nudging; the original array is restored after."""
+    original = t.data
+    if not (original.flags.c_contiguous and original.flags.writeable):
+        t.data = np.ascontiguousarray(original).copy()
+    try:
+        yield t.data.reshape(-1)
+    finally:
+        t.data = original
+
+
+def _central_differences(
+    f: Callable[..., Tensor],
+    inputs: Sequence[Any],
+    t: Tensor,
+    eps: float,
+    indices: Sequence[int] | None = None,
+) -> np.ndarray:
+    """d f / d t by central differences at every element of ``t`` (or the flat ``indices``)."""
+    result = np.zeros(t.data.shape, dtype=np.float64)
+    with no_grad(), _writable(t) as flat:
+        for i in range(flat.size) if indices is None else indices:
+            original = flat[i]
+            flat[i] = original + eps
+            plus = _value(f(*inputs), "numerical_grad")
+            flat[i] = original - eps
+            minus = _value(f(*inputs), "numerical_grad")
+            flat[i] = original
+            result.flat[i] = (plus - minus) / (2 * eps)
+    return result
+
+
+def numerical_grad(
+    f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
+) -> list[np.ndarray | None]:
+    """The gradient of ``f(*inputs)`` (a one-element Tensor) by central differences.
+
+    Each element of each float Tensor input is nudged by ``+eps`` and ``-eps`` in turn and ``f``
+    is evaluated twice: two forward passes per parameter. Returns one float64 array per input
+    (``None`` for inputs that are not float Tensors). Use float64 inputs: in float32 the
+    differences lose about half the significant digits.
+
+    Example:
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0, 2.0], dtype="float64")
+        >>> [round(v, 6) for v in numerical_grad(lambda x: (x * x).sum(), [x])[0]]
+        [2.0, 4.0]
+    """
+    return [
+        _central_differences(f, inputs, t, eps)
+        if isinstance(t, Tensor) and t.data.dtype.kind == "f"
+        else None
+        for t in inputs
+    ]
+
+
+def _checked_inputs(inputs: Sequence[Any]) -> list[int]:
+    positions = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not positions:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    for i in positions:
+        if inputs[i].dtype != np.float64:
+            raise TypeError(
+                f"gradcheck: input {i} is {inputs[i].dtype}; gradient checking needs float64 "
+                "(central differences in float32 keep only about 3 significant digits). "
+                "Pass x.astype('float64') or call minigrad.set_default_dtype('float64')."
+            )
+    return positions
+
+
+def _describe_failure(
+    i: int, shape: tuple, analytic: np.ndarray, numerical: np.ndarray, atol: float, rtol: float
+) -> str | None:
+    excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
+    if not (excess > 0).any() and np.isfinite(analytic).all():
+        return None
+    excess = np.where(np.isfinite(analytic), excess, np.inf)
+    worst = tuple(int(k) for k in np.unravel_index(int(np.argmax(excess)), shape))
+    a, n = float(analytic[worst]), float(numerical[worst])
+    rel = abs(a - n) / max(abs(a), abs(n), 1e-8)
+    return (
+        f"gradcheck failed for input {i} (shape {shape}): worst element {worst}: "
+        f"analytic {a:.8g}, numerical {n:.8g}, relative error {rel:.3g} "
+        f"(atol={atol:g}, rtol={rtol:g})"
+    )
+
+
+def gradcheck(
+    f: Callable[..., Tensor],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    *,
+    fast: bool = False,
+    seed: int = 0,
+) -> bool:
+    """Check the analytic gradients of ``f`` against central differences, in float64.
+
+    ``f(*inputs)`` may return any shape: it is contracted with a random upstream gradient ``v``
+    so that every output element is checked, and the gradient of ``sum(v * f)`` is compared at
+    every element of every input that requires grad. ``fast=True`` instead compares one
+    directional derivative per input along a random direction (two forward passes per input),
+    for large inputs. Returns True, or raises :class:`GradcheckError` naming the input, the
+    worst element, both values and the relative error.
+
+    Example:
+        >>> import minigrad as mg
+        >>> x = mg.tensor([0.5, -1.5], dtype="float64", requires_grad=True)
+        >>> gradcheck(lambda x: x.tanh(), [x])
+        True
+    """
+    inputs = list(inputs)
+    positions = _checked_inputs(inputs)
+    rng = np.random.default_rng(seed)
+    out = f(*inputs)
+    if not isinstance(out, Tensor):
+        raise ValueError(f"gradcheck: f must return a Tensor, got {type(out).__name__}")
+    upstream = rng.standard_normal(out.shape)
+
+    def contracted(*args: Any) -> Tensor:
+        return (f(*args) * upstream).sum()
+
+    analytic = autograd_grad(out, [inputs[i] for i in positions], upstream, allow_unused=True)
+    for i, a in zip(positions, analytic, strict=True):
+        t = inputs[i]
+        a = np.zeros(t.shape) if a is None else a
+        if fast:
+            failure = _check_direction(contracted, inputs, i, a, rng, eps, atol, rtol)
+        else:
+            numerical = _central_differences(contracted, inputs, t, eps)
+            failure = _describe_failure(i, t.shape, a, numerical, atol, rtol)
+        if failure:
+            raise GradcheckError(failure)
+    return True
+
+
+def _check_direction(
+    f: Callable[..., Tensor],
+    inputs: list[Any],
+    i: int,
+    analytic: np.ndarray,
+    rng: np.random.Generator,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> str | None:
+    """Compare the derivative of ``f`` along one random unit direction in input ``i``."""
+    t = inputs[i]
+    u = rng.standard_normal(t.shape)
+    u /= max(np.linalg.norm(u), 1e-12)
+    original = t.data
+    try:
+        with no_grad():
+            t.data = original + eps * u
+            plus = _value(f(*inputs), "gradcheck")
+            t.data = original - eps * u
+            minus = _value(f(*inputs), "gradcheck")
+    finally:
+        t.data = original
+    numerical = (plus - minus) / (2 * eps)
+    predicted = float(np.sum(analytic * u))
+    if abs(predicted - numerical) <= atol + rtol * abs(numerical):
+        return None
+    rel = abs(predicted - numerical) / max(abs(predicted), abs(numerical), 1e-8)
+    return (
+        f"gradcheck failed for input {i} (shape {t.shape}) along a random direction: "
+        f"analytic {predicted:.8g}, numerical {numerical:.8g}, relative error {rel:.3g} "
+        f"(atol={atol:g}, rtol={rtol:g})"
+    )

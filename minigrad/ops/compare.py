@@ -1,0 +1,103 @@
+"""Comparisons, argmax and argmin: results that carry no gradient (no graph is recorded)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from minigrad.ops._common import as_tensor, operands, shape_error, shape_of
+from minigrad.tensor import Tensor
+
+
+def _compare(ufunc: Callable, op: str, x: Any, y: Any) -> Tensor:
+    x, y = operands(x, y)
+    a = x.data if isinstance(x, Tensor) else x
+    b = y.data if isinstance(y, Tensor) else y
+    try:
+        return Tensor._wrap(np.asarray(ufunc(a, b)), None)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise shape_error(op, shape_of(x), shape_of(y)) from None
+
+
+def less(x: Any, y: Any) -> Tensor:
+    """``x < y`` as a boolean tensor.
+
+    Example:
+        >>> less(Tensor([1.0, 3.0]), 2).tolist()
+        [True, False]
+    """
+    return _compare(np.less, "less", x, y)
+
+
+def less_equal(x: Any, y: Any) -> Tensor:
+    """``x <= y`` as a boolean tensor.
+
+    Example:
+        >>> less_equal(Tensor([2.0]), 2).tolist()
+        [True]
+    """
+    return _compare(np.less_equal, "less_equal", x, y)
+
+
+def greater(x: Any, y: Any) -> Tensor:
+    """``x > y`` as a boolean tensor.
+
+    Example:
+        >>> greater(Tensor([1.0, 3.0]), 2).tolist()
+        [False, True]
+    """
+    return _compare(np.greater, "greater", x, y)
+
+
+def greater_equal(x: Any, y: Any) -> Tensor:
+    """``x >= y`` as a boolean tensor.
+
+    Example:
+        >>> greater_equal(Tensor([2.0]), 2).tolist()
+        [True]
+    """
+    return _compare(np.greater_equal, "greater_equal", x, y)
+
+
+def equal(x: Any, y: Any) -> Tensor:
+    """``x == y`` as a boolean tensor.
+
+    Example:
+        >>> equal(Tensor([1, 2]), Tensor([1, 3])).tolist()
+        [True, False]
+    """
+    return _compare(np.equal, "equal", x, y)
+
+
+def not_equal(x: Any, y: Any) -> Tensor:
+    """``x != y`` as a boolean tensor.
+
+    Example:
+        >>> not_equal(Tensor([1, 2]), 2).tolist()
+        [True, False]
+    """
+    return _compare(np.not_equal, "not_equal", x, y)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Index of the first maximum along ``axis`` (of the flattened tensor by default).
+
+    Example:
+        >>> argmax(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
+        [1, 0]
+    """
+    return Tensor._wrap(np.asarray(np.argmax(as_tensor(x).data, axis, keepdims=keepdims)), None)
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Index of the first minimum along ``axis`` (of the flattened tensor by default).
+
+    Example:
+        >>> argmin(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
+        [0, 1]
+    """
+    return Tensor._wrap(np.asarray(np.argmin(as_tensor(x).data, axis, keepdims=keepdims)), None)
