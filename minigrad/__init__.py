@@ -4,7 +4,7 @@
 from minigrad.tensor import Tensor, tensor
 
 # isort: split
-from minigrad import functional
+from minigrad import data, functional, gradcheck, nn
 from minigrad.autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.creation import arange, eye, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad.dtypes import get_default_dtype, set_default_dtype
@@ -20,13 +20,16 @@ __all__ = [
     "__version__",
     "arange",
     "concat",
+    "data",
     "enable_grad",
     "eye",
     "functional",
     "get_default_dtype",
     "grad",
+    "gradcheck",
     "is_grad_enabled",
     "manual_seed",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",

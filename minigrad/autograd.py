@@ -221,18 +221,18 @@ class Function:
         record = False
         if _grad_mode.enabled:
             for t in inputs:
-                if type(t) is Tensor and t.requires_grad:
+                if isinstance(t, Tensor) and t.requires_grad:
                     record = True
                     break
         if record:
             edges = tuple(
-                (t._node or (t if t.requires_grad else None)) if type(t) is Tensor else None
+                (t._node or (t if t.requires_grad else None)) if isinstance(t, Tensor) else None
                 for t in inputs
             )
         else:
             edges = (None,) * len(inputs)
         ctx = Node(cls, edges, record)
-        out = cls.forward(ctx, *[t.data if type(t) is Tensor else t for t in inputs], **attrs)
+        out = cls.forward(ctx, *[t.data if isinstance(t, Tensor) else t for t in inputs], **attrs)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if not record or out.dtype.kind != "f":

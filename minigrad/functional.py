@@ -7,6 +7,8 @@ Example:
 """
 
 from minigrad.ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from minigrad.ops.conv import conv2d
+from minigrad.ops.dropout import dropout
 from minigrad.ops.elementwise import clip, maximum, minimum, where
 from minigrad.ops.linalg import linear, matmul
 from minigrad.ops.loss import (
@@ -15,18 +17,25 @@ from minigrad.ops.loss import (
     mse_loss,
     nll_loss,
 )
+from minigrad.ops.norm import batch_norm
+from minigrad.ops.pool import avg_pool2d, max_pool2d
 from minigrad.ops.reduce import logsumexp
 from minigrad.ops.shape import pad
 
 __all__ = [
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy_with_logits",
     "clip",
+    "conv2d",
     "cross_entropy",
+    "dropout",
     "leaky_relu",
     "linear",
     "log_softmax",
     "logsumexp",
     "matmul",
+    "max_pool2d",
     "maximum",
     "minimum",
     "mse_loss",

@@ -18,7 +18,7 @@ from minigrad.autograd import grad as autograd_grad
 from minigrad.autograd import no_grad
 from minigrad.tensor import Tensor
 
-__all__ = ["GradcheckError", "gradcheck", "numerical_grad"]
+__all__ = ["GradcheckError", "check_model", "gradcheck", "numerical_grad"]
 
 
 class GradcheckError(AssertionError):
@@ -103,21 +103,31 @@ def _checked_inputs(inputs: Sequence[Any]) -> list[int]:
     return positions
 
 
-def _describe_failure(
-    i: int, shape: tuple, analytic: np.ndarray, numerical: np.ndarray, atol: float, rtol: float
-) -> str | None:
+def _worst_mismatch(
+    analytic: np.ndarray, numerical: np.ndarray, atol: float, rtol: float
+) -> tuple[int, float, float, float] | None:
+    """The flat index, both values and the relative error of the element that exceeds
+    ``atol + rtol * |numerical|`` the most (a non-finite analytic value counts as worst), or
+    None when every element is within tolerance."""
+    analytic, numerical = analytic.reshape(-1), numerical.reshape(-1)
     excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
-    if not (excess > 0).any() and np.isfinite(analytic).all():
-        return None
     excess = np.where(np.isfinite(analytic), excess, np.inf)
-    worst = tuple(int(k) for k in np.unravel_index(int(np.argmax(excess)), shape))
+    if not (excess > 0).any():
+        return None
+    worst = int(np.argmax(excess))
     a, n = float(analytic[worst]), float(numerical[worst])
-    rel = abs(a - n) / max(abs(a), abs(n), 1e-8)
+    return worst, a, n, abs(a - n) / max(abs(a), abs(n), 1e-8)
+
+
+def _values(a: float, n: float, rel: float, atol: float, rtol: float) -> str:
     return (
-        f"gradcheck failed for input {i} (shape {shape}): worst element {worst}: "
         f"analytic {a:.8g}, numerical {n:.8g}, relative error {rel:.3g} "
         f"(atol={atol:g}, rtol={rtol:g})"
     )
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.unravel_index(flat, shape))
 
 
 def gradcheck(
@@ -164,7 +174,11 @@ def gradcheck(
             failure = _check_direction(contracted, inputs, i, a, rng, eps, atol, rtol)
         else:
             numerical = _central_differences(contracted, inputs, t, eps)
-            failure = _describe_failure(i, t.shape, a, numerical, atol, rtol)
+            mismatch = _worst_mismatch(a, numerical, atol, rtol)
+            failure = mismatch and (
+                f"gradcheck failed for input {i} (shape {t.shape}): worst element "
+                f"{_index(mismatch[0], t.shape)}: {_values(*mismatch[1:], atol, rtol)}"
+            )
         if failure:
             raise GradcheckError(failure)
     return True
@@ -200,6 +214,82 @@ def _check_direction(
     rel = abs(predicted - numerical) / max(abs(predicted), abs(numerical), 1e-8)
     return (
         f"gradcheck failed for input {i} (shape {t.shape}) along a random direction: "
-        f"analytic {predicted:.8g}, numerical {numerical:.8g}, relative error {rel:.3g} "
-        f"(atol={atol:g}, rtol={rtol:g})"
+        f"{_values(predicted, numerical, rel, atol, rtol)}"
     )
+
+
+def check_model(
+    model: Any,
+    loss_fn: Callable[..., Tensor],
+    x: Any,
+    target: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    max_elements: int = 20,
+    seed: int = 0,
+) -> bool:
+    """Gradcheck every parameter of ``model`` under ``loss_fn(model(x), target)``, in float64.
+
+    Works on a float64 copy, so the user's model, its buffers and minigrad's random state are
+    left as they were. Every evaluation restores the copy's buffers (batchnorm running
+    statistics) and reseeds the random generators, so dropout draws the same mask each time.
+    Each parameter is checked at all of its elements, or at ``max_elements`` of them chosen at
+    random when it is larger. Returns True, or raises :class:`GradcheckError` naming the
+    parameter by its dotted name (``features.0.weight``), the element, both values and the
+    relative error.
+
+    Example:
+        >>> import minigrad.nn as nn
+        >>> model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+        >>> check_model(model, nn.CrossEntropyLoss(), np.ones((5, 3)), np.array([0, 1, 0, 1, 0]))
+        True
+    """
+    from minigrad import random as mg_random
+    from minigrad.nn import Layer
+
+    user_rng_state = mg_random.get_rng_state()
+    copy64 = model.copy().to(np.float64)
+    loss64 = loss_fn.copy().to(np.float64) if isinstance(loss_fn, Layer) else loss_fn
+    x64 = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
+    buffers = [(b, b.data.copy()) for b in copy64.buffers()]
+    generators = [
+        (g, g.bit_generator.state)
+        for layer in copy64.layers()
+        for g in vars(layer).values()
+        if isinstance(g, np.random.Generator)
+    ]
+
+    def loss() -> Tensor:
+        for b, saved in buffers:
+            np.copyto(b.data, saved)
+        for g, state in generators:
+            g.bit_generator.state = state
+        mg_random.manual_seed(seed)
+        return loss64(copy64(Tensor(x64, dtype=np.float64)), target)
+
+    try:
+        copy64.zero_grad()
+        loss().backward()
+        rng = np.random.default_rng(seed)
+        for name, p in copy64.named_parameters():
+            analytic = np.zeros(p.shape) if p.grad is None else p.grad
+            flat = (
+                np.arange(p.size)
+                if p.size <= max_elements
+                else np.sort(rng.choice(p.size, max_elements, replace=False))
+            )
+            numerical = _central_differences(loss, [], p, eps, flat)
+            mismatch = _worst_mismatch(
+                analytic.reshape(-1)[flat], numerical.reshape(-1)[flat], atol, rtol
+            )
+            if mismatch:
+                raise GradcheckError(
+                    f"check_model failed for parameter {name!r} (shape {p.shape}): element "
+                    f"{_index(int(flat[mismatch[0]]), p.shape)}: "
+                    f"{_values(*mismatch[1:], atol, rtol)}"
+                )
+    finally:
+        mg_random.set_rng_state(user_rng_state)
+    return True

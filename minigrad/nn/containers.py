@@ -1,0 +1,82 @@
+"""Containers: ``Sequential`` chains layers, ``LayerList`` holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from minigrad.nn.layer import Layer
+
+
+class Sequential(Layer):
+    """Layers applied one after the other; indexable, sliceable and iterable.
+
+    Sub-layers are named ``"0"``, ``"1"``, ... so parameters are named ``"0.weight"`` etc.
+
+    Example:
+        >>> import minigrad.nn as nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> model(np.zeros((3, 4))).shape, len(model), type(model[1]).__name__
+        ((3, 2), 3, 'ReLU')
+    """
+
+    def __init__(self, *layers: Layer) -> None:
+        super().__init__()
+        for layer in layers:
+            self.append(layer)
+
+    def append(self, layer: Layer) -> Sequential:
+        """Add a layer at the end."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential: expected a Layer, got {type(layer).__name__}")
+        setattr(self, str(len(self)), layer)
+        return self
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.children():
+            x = layer(x)
+        return x
+
+    def __getitem__(self, index: int | slice) -> Any:
+        layers = list(self.children())
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        return layers[index]
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.children())
+
+    def __iter__(self) -> Iterator[Layer]:
+        return self.children()
+
+
+class LayerList(Layer):
+    """A list of layers whose parameters are registered (it has no ``forward`` of its own).
+
+    Example:
+        >>> import minigrad.nn as nn
+        >>> blocks = nn.LayerList([nn.Linear(2, 2) for _ in range(3)])
+        >>> len(blocks), len(list(blocks.parameters()))
+        (3, 6)
+    """
+
+    def __init__(self, layers: Iterable[Layer] = ()) -> None:
+        super().__init__()
+        for layer in layers:
+            self.append(layer)
+
+    def append(self, layer: Layer) -> LayerList:
+        """Add a layer at the end."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"LayerList: expected a Layer, got {type(layer).__name__}")
+        setattr(self, str(len(self)), layer)
+        return self
+
+    def __getitem__(self, index: int) -> Layer:
+        return list(self.children())[index]
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.children())
+
+    def __iter__(self) -> Iterator[Layer]:
+        return self.children()

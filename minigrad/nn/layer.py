@@ -1,0 +1,436 @@
+"""``Layer``, the base of every model part, and ``Parameter``, a tensor a layer learns.
+
+A layer's parameters, buffers and sub-layers are plain attributes set in ``__init__``; the base
+class registers them in insertion order as they are assigned. ``forward`` composes ops, and
+``backward`` lives here once: it runs the same engine as ``loss.backward()`` from the layer's
+last output down to its inputs, so no layer restates a derivative.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from minigrad import autograd
+from minigrad.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a layer learns: it requires grad and is found by ``parameters()``.
+
+    The data is copied, so updating the parameter never changes the array it was made from.
+
+    Example:
+        >>> p = Parameter(np.zeros(3))
+        >>> p.requires_grad, p.dtype
+        (True, dtype('float32'))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
+        super().__init__(
+            np.array(data.data if isinstance(data, Tensor) else data, copy=True),
+            requires_grad=requires_grad,
+            dtype=dtype,
+        )
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(strict=False)`` did not match."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Layer:
+    """Base class of every layer and model.
+
+    Subclasses set parameters (``Parameter``), sub-layers (``Layer``) and buffers
+    (``register_buffer``) as attributes in ``__init__`` and define ``forward``. Calling the
+    layer runs ``forward`` and remembers its inputs and output, so that ``backward`` can later
+    push a gradient through exactly this layer.
+
+    Example:
+        >>> import minigrad.nn as nn
+        >>> class Affine(nn.Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.scale = nn.Parameter(np.ones(2))
+        ...     def forward(self, x):
+        ...         return x * self.scale
+        >>> layer = Affine(); y = layer(np.array([[1.0, 2.0]]))
+        >>> layer.backward(np.ones((1, 2))), layer.scale.grad
+        (array([[1., 1.]], dtype=float32), array([1., 2.], dtype=float32))
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        # name -> "param" | "buffer" | "layer", in the order the attributes were first set
+        object.__setattr__(self, "_registry", {})
+        object.__setattr__(self, "_record", None)
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        registry = self.__dict__.get("_registry")
+        if registry is None:
+            raise AttributeError(
+                f"cannot assign {name!r} before Layer.__init__() has run: call "
+                "super().__init__() first in your layer's __init__"
+            )
+        kind = registry.get(name)
+        if isinstance(value, Parameter):
+            kind = "param"
+        elif isinstance(value, Layer):
+            kind = "layer"
+        elif kind == "buffer" and isinstance(value, Tensor):
+            pass
+        else:
+            kind = None
+        if kind is None:
+            registry.pop(name, None)
+        elif name not in registry or registry[name] != kind:
+            registry.pop(name, None)
+            registry[name] = kind
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Keep a non-learned array (e.g. running statistics) that ``state_dict`` saves and
+        ``to`` converts. It is stored as a Tensor without grad.
+
+        Example:
+            >>> layer = Layer(); layer.register_buffer("count", np.zeros(1))
+            >>> [name for name, _ in layer.named_buffers()]
+            ['count']
+        """
+        tensor = value if isinstance(value, Tensor) else Tensor(np.array(value, copy=True))
+        self._registry.pop(name, None)
+        self._registry[name] = "buffer"
+        object.__setattr__(self, name, tensor)
+
+    # ------------------------------------------------------------------ traversal
+    def _walk(self) -> Iterator[tuple[str, str, Any]]:
+        """Every registered member below this layer as ``(dotted name, kind, value)``, in
+        insertion order, descending into each sub-layer where it was registered (once)."""
+        seen = {id(self)}
+        stack = [("", self, iter(list(self._registry.items())))]
+        while stack:
+            prefix, layer, members = stack[-1]
+            for name, kind in members:
+                value = getattr(layer, name)
+                yield prefix + name, kind, value
+                if kind == "layer" and id(value) not in seen:
+                    seen.add(id(value))
+                    stack.append((f"{prefix}{name}.", value, iter(list(value._registry.items()))))
+                    break
+            else:
+                stack.pop()
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name (``features.0.weight``), each once, in the
+        order the attributes were set.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> [n for n, _ in nn.Sequential(nn.Linear(2, 3)).named_parameters()]
+            ['0.weight', '0.bias']
+        """
+        seen: set[int] = set()
+        for name, kind, p in self._walk():
+            if kind == "param" and id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Every parameter, each once, in registration order.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> sum(p.size for p in nn.Linear(2, 3).parameters())
+            9
+        """
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer with its dotted name.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> [n for n, _ in nn.BatchNorm1d(3).named_buffers()]
+            ['running_mean', 'running_var']
+        """
+        for name, kind, b in self._walk():
+            if kind == "buffer" and b is not None:
+                yield name, b
+
+    def buffers(self) -> Iterator[Tensor]:
+        """Every buffer (non-learned state such as running statistics).
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> len(list(nn.BatchNorm2d(4).buffers()))
+            2
+        """
+        for _, b in self.named_buffers():
+            yield b
+
+    def named_children(self) -> Iterator[tuple[str, Layer]]:
+        """The direct sub-layers with their attribute names."""
+        for name, kind in list(self._registry.items()):
+            if kind == "layer":
+                yield name, getattr(self, name)
+
+    def children(self) -> Iterator[Layer]:
+        """The direct sub-layers, in registration order.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> len(list(nn.Sequential(nn.Linear(2, 2), nn.ReLU()).children()))
+            2
+        """
+        for _, layer in self.named_children():
+            yield layer
+
+    def layers(self) -> Iterator[Layer]:
+        """This layer and all layers below it (each once), depth-first.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> len(list(nn.Sequential(nn.Linear(2, 2), nn.ReLU()).layers()))
+            3
+        """
+        yield self
+        seen = {id(self)}
+        for _, kind, layer in self._walk():
+            if kind == "layer" and id(layer) not in seen:
+                seen.add(id(layer))
+                yield layer
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode: bool = True) -> Layer:
+        """Put this layer and every sub-layer in training mode (or evaluation if False).
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> nn.Sequential(nn.Dropout()).train(False)[0].training
+            False
+        """
+        for layer in self.layers():
+            object.__setattr__(layer, "training", bool(mode))
+        return self
+
+    def eval(self) -> Layer:
+        """Put this layer and every sub-layer in evaluation mode.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> nn.Linear(2, 2).eval().training
+            False
+        """
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget accumulated gradients: set them to None, or zero them in place.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> layer = nn.Linear(2, 2); layer.zero_grad(); layer.weight.grad is None
+            True
+        """
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad[...] = 0
+
+    def to(self, dtype: Any) -> Layer:
+        """Convert float parameters and buffers to ``dtype`` in place (drops gradients).
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> nn.Linear(2, 2).to("float64").weight.dtype
+            dtype('float64')
+        """
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"to: only float dtypes are supported, got {dtype}")
+        for t in [*self.parameters(), *self.buffers()]:
+            if t.data.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+                t.grad = None
+        return self
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer by dotted name (saveable with ``minigrad.save``).
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> sorted(nn.Linear(2, 3).state_dict())
+            ['bias', 'weight']
+        """
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, b.data.copy()) for name, b in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays from ``state`` into the parameters and buffers, in place.
+
+        Shapes and dtypes must match exactly (the error names the key). With ``strict`` (the
+        default), missing or unexpected keys are errors; otherwise they are returned. Nothing
+        is changed unless every entry fits.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> a, b = nn.Linear(2, 3), nn.Linear(2, 3)
+            >>> _ = b.load_state_dict(a.state_dict())
+            >>> bool((a.weight.data == b.weight.data).all())
+            True
+        """
+        targets = dict(self.named_parameters())
+        targets.update(self.named_buffers())
+        missing = [k for k in targets if k not in state]
+        unexpected = [k for k in state if k not in targets]
+        if strict and (missing or unexpected):
+            raise KeyError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
+        arrays = {}
+        for key, target in targets.items():
+            if key not in state:
+                continue
+            value = state[key]
+            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if array.shape != target.data.shape:
+                raise ValueError(
+                    f"load_state_dict: {key!r} has shape {array.shape} in the state but "
+                    f"{target.data.shape} in the model"
+                )
+            if array.dtype != target.data.dtype:
+                raise ValueError(
+                    f"load_state_dict: {key!r} has dtype {array.dtype} in the state but "
+                    f"{target.data.dtype} in the model"
+                )
+            arrays[key] = array
+        for key, array in arrays.items():
+            np.copyto(targets[key].data, array)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ running
+    def forward(self, *inputs: Any) -> Any:
+        """The computation; subclasses define it with ops on Tensors."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        if not autograd.is_grad_enabled():
+            object.__setattr__(self, "_record", None)
+            return self.forward(*[_as_tensor(x) for x in inputs], **kwargs)
+        inputs = tuple(_as_input(x) for x in inputs)
+        out = self.forward(*inputs, **kwargs)
+        object.__setattr__(self, "_record", (inputs, out))
+        return out
+
+    def backward(self, grad_output: Any = None, retain_graph: bool = False) -> Any:
+        """Push ``grad_output`` (dL/d output) back through this layer's last call.
+
+        Accumulates the gradients of this layer's parameters, exactly as ``loss.backward()``
+        would, and returns dL/d input as an ndarray: a tuple when the layer took several tensor
+        inputs, ``None`` for an input that is not differentiable (class targets). Calling it
+        on each layer of a ``Sequential`` from last to first reproduces ``loss.backward()``.
+        ``grad_output`` may be omitted for a one-element output (a loss).
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> relu = nn.ReLU(); _ = relu(np.array([-1.0, 2.0]))
+            >>> relu.backward(np.array([5.0, 5.0]))
+            array([0., 5.], dtype=float32)
+        """
+        if self._record is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() needs a forward pass first: call the layer "
+                "(with gradients enabled, not under no_grad()) before calling backward"
+            )
+        inputs, out = self._record
+        if not isinstance(out, Tensor) or not out.requires_grad:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward(): the output of the last call does not "
+                "depend on anything that requires grad"
+            )
+        seed = autograd.seed_gradient(out, grad_output)
+        differentiable = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+        grads = iter(
+            autograd.backward(
+                [out],
+                [seed],
+                retain_graph=retain_graph,
+                capture=differentiable,
+                stop_at_capture=True,
+            )
+        )
+        tensors = [x for x in inputs if isinstance(x, Tensor)]
+        result = [next(grads) if x.requires_grad else None for x in tensors]
+        return result[0] if len(result) == 1 else tuple(result)
+
+    # ------------------------------------------------------------------ printing & copying
+    def extra_repr(self) -> str:
+        """The settings shown inside this layer's ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [f"({name}): {layer!r}" for name, layer in self.named_children()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        body = "\n".join("  " + line for child in children for line in child.split("\n"))
+        return f"{head}\n{body}\n)"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the last call's graph is not part of a layer's state (copies and pickles skip it)
+        state = dict(self.__dict__)
+        state["_record"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def copy(self) -> Layer:
+        """An independent deep copy (parameters, buffers and settings).
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> a = nn.Linear(2, 2); b = a.copy(); b.weight.data[...] = 0
+            >>> bool((a.weight.data != 0).any())
+            True
+        """
+        return copy.deepcopy(self)
+
+
+def _as_tensor(x: Any) -> Any:
+    return Tensor(x) if isinstance(x, (np.ndarray, list)) else x
+
+
+def _as_input(x: Any) -> Any:
+    """An input as recorded by ``Layer.__call__``.
+
+    A float input that does not require grad is replaced by a leaf that does, but never
+    accumulates a ``.grad``: ``loss.backward()`` skips it at no cost, while ``layer.backward``
+    can still return the gradient with respect to it.
+    """
+    x = _as_tensor(x)
+    if isinstance(x, Tensor) and not x.requires_grad and x.data.dtype.kind == "f":
+        stand_in = Tensor._wrap(x.data, None)
+        stand_in.requires_grad = True
+        stand_in._accumulates = False
+        return stand_in
+    return x

@@ -1,0 +1,148 @@
+"""Batch normalization with one fused backward rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.autograd import Function, Node
+from minigrad.ops._common import as_tensor
+from minigrad.tensor import Tensor
+
+
+def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
+    """A (C,) vector shaped to broadcast along axis 1 of an ``ndim``-d input."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+class BatchNorm(Function):
+    """``y = gamma * xhat + beta`` with ``xhat = (x - mu) / sqrt(var + eps)`` per channel
+    (axis 1), ``mu`` and ``var`` the batch mean and biased variance over the other axes in
+    training, the running estimates in evaluation.
+
+    Training, with ``m`` values per channel and sums over them:
+    ``dbeta = sum g``,  ``dgamma = sum g * xhat``,
+    ``dx = gamma / (m sqrt(var + eps)) * (m g - dbeta - xhat * dgamma)``:
+    the closed form of the chain through ``mu`` and ``var`` (derived in the docs).
+    Evaluation normalizes with constants, so ``dx = g * gamma / sqrt(running_var + eps)``.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: np.ndarray,
+        gamma: np.ndarray | None,
+        beta: np.ndarray | None,
+        running_mean: np.ndarray | None,
+        running_var: np.ndarray | None,
+        training: bool,
+        momentum: float,
+        eps: float,
+    ) -> np.ndarray:
+        axes = (0, *range(2, x.ndim))
+        if training:
+            m = x.size // x.shape[1]
+            mu = x.mean(axis=axes)
+            centered = x - _per_channel(mu, x.ndim)
+            var = (centered * centered).mean(axis=axes)
+            if running_mean is not None:
+                # unbiased variance for the running estimate (PyTorch's convention)
+                running_mean *= 1 - momentum
+                running_mean += momentum * mu
+                running_var *= 1 - momentum
+                running_var += (momentum * m / max(m - 1, 1)) * var
+        else:
+            mu, var = running_mean, running_var
+            centered = x - _per_channel(mu, x.ndim)
+        inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+        xhat = centered
+        xhat *= _per_channel(inv_std, x.ndim)
+        y = xhat * _per_channel(gamma, x.ndim) if gamma is not None else xhat.copy()
+        if beta is not None:
+            y += _per_channel(beta, x.ndim)
+        ctx.training, ctx.axes = training, axes
+        ctx.save(xhat, inv_std, gamma)
+        return y
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        xhat, inv_std, gamma = ctx.saved
+        need_x, need_gamma, need_beta = ctx.needs_input_grad[:3]
+        ndim, axes = grad.ndim, ctx.axes
+        dbeta = grad.sum(axis=axes)
+        dgamma = (grad * xhat).sum(axis=axes)
+        grad_x = None
+        if need_x:
+            scale = inv_std if gamma is None else gamma * inv_std
+            if ctx.training:
+                m = grad.size // grad.shape[1]
+                grad_x = grad - _per_channel(dbeta / m, ndim)
+                grad_x -= xhat * _per_channel(dgamma / m, ndim)
+                grad_x *= _per_channel(scale, ndim)
+            else:
+                grad_x = grad * _per_channel(scale, ndim)
+        return (
+            grad_x,
+            dgamma if need_gamma else None,
+            dbeta if need_beta else None,
+            None,
+            None,
+        )
+
+
+def _data(t: Any) -> np.ndarray | None:
+    return t.data if isinstance(t, Tensor) else t
+
+
+def batch_norm(
+    x: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalization over axis 1 of ``x`` (N, C) or (N, C, H, W) (any (N, C, ...)).
+
+    In training, normalizes with the batch statistics and updates ``running_mean`` and
+    ``running_var`` (arrays or Tensors, updated in place; may be None) with ``momentum``; in
+    evaluation, normalizes with them and leaves them unchanged.
+
+    Example:
+        >>> y = batch_norm(Tensor([[1.0], [3.0]]), None, None, training=True)
+        >>> [round(v, 3) for v in y.numpy().ravel()]
+        [-1.0, 1.0]
+    """
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
+    c = x.shape[1]
+    rm, rv = _data(running_mean), _data(running_var)
+    for name, v in (("weight", weight), ("bias", bias), ("running_mean", rm), ("running_var", rv)):
+        if v is not None and np.shape(_data(v)) != (c,):
+            raise ValueError(
+                f"batch_norm: {name} has shape {np.shape(_data(v))} but the input {x.shape} "
+                f"has {c} channels"
+            )
+    if (rm is None) != (rv is None):
+        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    if not training and rm is None:
+        raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+    if training and x.size // c < 2:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel in training, got input shape "
+            f"{x.shape}"
+        )
+    return BatchNorm.apply(
+        x,
+        None if weight is None else as_tensor(weight),
+        None if bias is None else as_tensor(bias),
+        rm,
+        rv,
+        training=training,
+        momentum=momentum,
+        eps=eps,
+    )
