@@ -1,0 +1,204 @@
+"""Datasets and the mini-batch loader.
+
+A :class:`Dataset` maps an index to an item; a :class:`TensorDataset` holds equally long arrays and
+is sliced a whole batch at a time; a :class:`DataLoader` walks a dataset in (optionally shuffled)
+mini-batches and yields them as Tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from minigrad.random import default_generator
+
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
+
+
+class Dataset:
+    """Base class: subclasses define ``__len__`` and ``__getitem__(i)`` returning one item.
+
+    An item is usually an ``(x, y)`` tuple of arrays or numbers; :class:`DataLoader` stacks the
+    items of a batch field by field.
+
+    Example:
+        >>> class Squares(Dataset):
+        ...     def __len__(self): return 4
+        ...     def __getitem__(self, i): return np.float32(i), i * i
+        >>> len(Squares()), Squares()[3]
+        (4, (np.float32(3.0), 9))
+    """
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+
+class TensorDataset(Dataset):
+    """Arrays (or Tensors) of equal length, indexed together along their first axis.
+
+    ``dataset[i]`` is the tuple of the i-th rows. Arrays are kept as given (no copy); Tensors
+    contribute their ``.data``.
+
+    Example:
+        >>> ds = TensorDataset(np.zeros((5, 3), np.float32), np.arange(5))
+        >>> len(ds), ds[4][1]
+        (5, np.int64(4))
+    """
+
+    def __init__(self, *arrays: Any) -> None:
+        if not arrays:
+            raise ValueError("TensorDataset needs at least one array")
+        self.arrays: tuple[np.ndarray, ...] = tuple(_as_array(a) for a in arrays)
+        shapes = [a.shape for a in self.arrays]
+        if any(len(shape) == 0 for shape in shapes) or len({s[0] for s in shapes}) != 1:
+            raise ValueError(
+                "TensorDataset: arrays must have the same first dimension, got shapes "
+                + ", ".join(map(str, shapes))
+            )
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
+        return tuple(a[index] for a in self.arrays)
+
+
+class DataLoader:
+    """Iterate over a dataset in mini-batches of Tensors ``(x, y)`` (no grad).
+
+    Each ``iter()`` starts a new epoch. With ``shuffle=True`` every epoch visits the items in a
+    new random order drawn from the loader's own generator: ``seed=int`` seeds it; ``seed=None``
+    seeds it, at construction, from minigrad's global generator (so ``minigrad.manual_seed`` makes
+    the order reproducible). The last batch is smaller when ``batch_size`` does not divide the
+    dataset, unless ``drop_last=True`` drops it. ``len(loader)`` is the number of batches.
+
+    Batches are fresh contiguous arrays, wrapped with ``Tensor``: float data follows minigrad's
+    dtype rule (float32 stays float32), integer data becomes int64. A :class:`TensorDataset` is
+    sliced one batch at a time; other datasets are read item by item and stacked.
+
+    ``state_dict()`` / ``load_state_dict()`` save and restore the epoch counter and the shuffling
+    generator, so a fresh loader given a saved state produces exactly the order the original
+    would have produced in its next epoch (save between epochs to resume training bit for bit).
+
+    Example:
+        >>> loader = DataLoader(TensorDataset(np.ones((10, 2), np.float32), np.arange(10)), 4)
+        >>> [tuple(y.shape) for x, y in loader]
+        [(4,), (4,), (2,)]
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
+        if batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"DataLoader: seed must be a non-negative int or None, got {seed!r}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.epoch = 0  # epochs started so far
+        if seed is None and self.shuffle:
+            seed = int(default_generator().integers(2**63))
+        self._generator = None if seed is None else np.random.default_rng(int(seed))
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        # The order is drawn here, not lazily, so each iter() call is one epoch in call order.
+        n = len(self.dataset)
+        order = self._generator.permutation(n) if self.shuffle else np.arange(n)
+        self.epoch += 1
+        return self._batches(order[: len(self) * self.batch_size] if self.drop_last else order)
+
+    def _batches(self, order: np.ndarray) -> Iterator[tuple[Any, ...]]:
+        from minigrad.tensor import Tensor
+
+        for start in range(0, len(order), self.batch_size):
+            index = order[start : start + self.batch_size]
+            if isinstance(self.dataset, TensorDataset):
+                fields = [np.take(a, index, axis=0) for a in self.dataset.arrays]
+            else:
+                fields = _collate([self.dataset[int(i)] for i in index])
+            yield tuple(Tensor(_int64(f)) for f in fields)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The epoch counter and the shuffling generator's state (JSON-friendly).
+
+        Example:
+            >>> loader = DataLoader(TensorDataset(np.arange(6)), 2, shuffle=True, seed=0)
+            >>> sorted(loader.state_dict())
+            ['epoch', 'generator']
+        """
+        state = None if self._generator is None else self._generator.bit_generator.state
+        return {"epoch": self.epoch, "generator": state}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state from :meth:`state_dict`; the next epoch continues from it.
+
+        Example:
+            >>> a = DataLoader(TensorDataset(np.arange(6)), 6, shuffle=True, seed=0); _ = list(a)
+            >>> b = DataLoader(TensorDataset(np.arange(6)), 6, shuffle=True, seed=1)
+            >>> b.load_state_dict(a.state_dict()); b.epoch
+            1
+        """
+        if set(state) != {"epoch", "generator"}:
+            raise ValueError(
+                f"DataLoader.load_state_dict: expected keys 'epoch' and 'generator', got "
+                f"{sorted(state)}"
+            )
+        generator_state = state["generator"]
+        generator = None
+        if generator_state is not None:
+            name = (
+                generator_state.get("bit_generator") if isinstance(generator_state, dict) else None
+            )
+            if name not in _BIT_GENERATORS:
+                raise ValueError(
+                    f"DataLoader.load_state_dict: unknown generator state {generator_state!r}"
+                )
+            bit_generator = getattr(np.random, name)()
+            bit_generator.state = generator_state
+            generator = np.random.Generator(bit_generator)
+        elif self.shuffle:
+            raise ValueError(
+                "DataLoader.load_state_dict: a shuffling loader needs a generator state"
+            )
+        self._generator = generator
+        self.epoch = int(state["epoch"])
+
+
+def _as_array(a: Any) -> np.ndarray:
+    if isinstance(a, np.ndarray):
+        return a
+    from minigrad.tensor import Tensor
+
+    return a.data if isinstance(a, Tensor) else np.asarray(a)
+
+
+def _collate(items: list[Any]) -> list[np.ndarray]:
+    """Stack a list of items field by field (an item is a tuple of fields, or a single field)."""
+    if isinstance(items[0], (tuple, list)):
+        return [np.stack([_as_array(item[k]) for item in items]) for k in range(len(items[0]))]
+    return [np.stack([_as_array(item) for item in items])]
+
+
+def _int64(array: np.ndarray) -> np.ndarray:
+    if np.issubdtype(array.dtype, np.integer) and array.dtype != np.int64:
+        return array.astype(np.int64)
+    return array
