@@ -8,6 +8,7 @@ import numpy as np
 from scipy import special
 
 from minigrad.autograd import Function, Node
+from minigrad.ops import _workspace as workspace
 from minigrad.ops._common import as_float, as_tensor
 from minigrad.tensor import Tensor
 
@@ -19,14 +20,17 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray) -> np.ndarray:
-        z = np.maximum(x, 0)
+        z = np.maximum(x, 0, out=workspace.empty_like(x))
         ctx.save(z)
         return z
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
         (z,) = ctx.saved
-        return np.where(z > 0, grad, 0)
+        grad = workspace.laid_out_like(grad, z)
+        # multiplying by a boolean mask is an order of magnitude faster than np.where here
+        mask = np.greater(z, 0, out=workspace.empty_like(z, np.bool_))
+        return np.multiply(grad, mask, out=workspace.empty_like(z, grad.dtype))
 
 
 class LeakyReLU(Function):

@@ -1,16 +1,16 @@
 """2-D convolution (cross-correlation, as in every deep learning framework) through im2col.
 
-The forward copies every receptive field into a column matrix once, through a strided view
-of the padded input (no Python loop over output pixels), and then a convolution is one matrix
+The forward copies every receptive field into a column matrix once, from a strided view of the
+padded input (no Python loop over output pixels), and the convolution is then one matrix
 product per group. The backward's ``dcols = W^T g`` is scattered back onto the input by adding
 ``KH * KW`` shifted slices: the adjoint of the copy.
 
-Memory layout: the column matrix is ordered ``(C, KH, KW) x (N, OH, OW)``, so the product
-``W @ cols`` comes out as ``(O, N, OH, OW)`` and the result is returned as a transposed *view*
-of shape ``(N, O, OH, OW)``: channel-major in memory, NCHW in shape, no copy. The next layers
-(ReLU, pooling, batchnorm) keep that layout, the next convolution reads it directly, and the
-backward receives its gradient in the same layout, so ``g`` is an ``(O, N*OH*OW)`` matrix
-without a copy either.
+Memory layout: image tensors are NCHW in shape, but the arrays these ops create keep the batch
+axis innermost in memory (``C, H, W, N``), exposed as a transposed view. In that layout every
+shifted slice that im2col, col2im and pooling touch is made of contiguous runs of ``W * N``
+numbers instead of runs of ``W``, the matrix product ``W @ cols`` comes out already in place,
+and the gradient flowing back arrives in the same layout. Elementwise ops keep their input's
+layout, so a CNN's activations stay in it from the first convolution to ``Flatten``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from minigrad.autograd import Function, Node
+from minigrad.ops import _workspace as workspace
 from minigrad.ops._common import as_tensor
 from minigrad.tensor import Tensor
 
@@ -42,19 +43,34 @@ def output_size(size: int, kernel: int, stride: int, padding: int, dilation: int
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def padded(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
-    """``x (N, C, H, W)`` with ``value`` around its last two axes, laid out channel-major.
+def batch_last(shape: tuple[int, ...], dtype: np.dtype, fill: float | None = None) -> np.ndarray:
+    """A new ``(N, C, H, W)`` array stored as ``(C, H, W, N)`` (see the module docstring),
+    taken from the workspace cache."""
+    n, c, h, w = shape
+    memory = workspace.empty((c, h, w, n), dtype)
+    if fill is not None:
+        memory.fill(fill)
+    return memory.transpose(3, 0, 1, 2)
 
-    The result is a ``(N, C, H + 2 ph, W + 2 pw)`` view of a ``(C, N, ...)`` buffer, matching
-    the layout convolutions produce; with no padding ``x`` itself is returned.
+
+def padded(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    """``x (N, C, H, W)`` surrounded by ``value`` on its last two axes, stored batch-last.
+
+    ``x`` itself is returned when there is no padding and it is already stored batch-last.
     """
     ph, pw = padding
-    if not ph and not pw:
-        return x
     n, c, h, w = x.shape
-    buffer = np.full((c, n, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
-    buffer[:, :, ph : ph + h, pw : pw + w] = x.transpose(1, 0, 2, 3)
-    return buffer.transpose(1, 0, 2, 3)
+    if not ph and not pw:
+        return x if x.transpose(1, 2, 3, 0).flags.c_contiguous else _batch_last_copy(x)
+    xp = batch_last((n, c, h + 2 * ph, w + 2 * pw), x.dtype, fill=value)
+    xp[:, :, ph : ph + h, pw : pw + w] = x
+    return xp
+
+
+def _batch_last_copy(x: np.ndarray) -> np.ndarray:
+    out = batch_last(x.shape, x.dtype)
+    out[...] = x
+    return out
 
 
 def windows(
@@ -64,13 +80,14 @@ def windows(
     stride: tuple[int, int],
     dilation: tuple[int, int] = (1, 1),
 ) -> np.ndarray:
-    """A read-only strided view ``(C, KH, KW, N, OH, OW)`` of every receptive field of ``xp``."""
+    """A read-only strided view ``(C, KH, KW, OH, OW, N)`` of every receptive field of the
+    batch-last ``xp``; copying it gives the column matrix ``(C*KH*KW, OH*OW*N)``."""
     sn, sc, sh, sw = xp.strides
     n, c = xp.shape[:2]
     return as_strided(
         xp,
-        shape=(c, *kernel, n, *out_hw),
-        strides=(sc, sh * dilation[0], sw * dilation[1], sn, sh * stride[0], sw * stride[1]),
+        shape=(c, *kernel, *out_hw, n),
+        strides=(sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1], sn),
         writeable=False,
     )
 
@@ -81,7 +98,7 @@ def shifted_slices(
     stride: tuple[int, int],
     dilation: tuple[int, int] = (1, 1),
 ):
-    """For each kernel offset ``(i, j)``, the slices of the padded input it reads."""
+    """For each kernel offset ``(i, j)``, the slices of the padded input's H and W it reads."""
     (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
     for i in range(kh):
         for j in range(kw):
@@ -98,11 +115,15 @@ def shifted_slices(
 class Conv2d(Function):
     """``z[n, o] = b[o] + sum_{c, i, j} w[o, c, i, j] * xp[n, c, s*h + d*i, s*w + d*j]``.
 
-    With ``cols (K, N*L)`` the receptive fields (``K = C/G * KH * KW``, ``L = OH * OW``) and
-    ``g (O, N*L)`` the upstream gradient, per group:
-    ``dw = g @ cols.T  (O/G, K)``,  ``db = sum over N*L of g  (O,)``,
-    ``dcols = w.T @ g  (K, N*L)``, and ``dx`` adds each row of ``dcols`` back at the input
+    With ``cols (K, L)`` the receptive fields (``K = C/G * KH * KW`` rows, ``L = OH*OW*N``
+    columns) and ``g (O, L)`` the upstream gradient, per group:
+    ``dw = g @ cols.T  (O/G, K)``,  ``db = sum over L of g  (O,)``,
+    ``dcols = w.T @ g  (K, L)``, and ``dx`` adds each row of ``dcols`` back at the input
     position it was copied from.
+
+    The bias rides in the matrix products: ``cols`` gets a row of ones and ``w`` a column
+    holding ``b``, so the forward needs no extra pass to add it and ``db`` comes out of the
+    same product as ``dw``.
     """
 
     @staticmethod
@@ -122,39 +143,49 @@ class Conv2d(Function):
             output_size(h, kh, stride[0], padding[0], dilation[0]),
             output_size(wd, kw, stride[1], padding[1], dilation[1]),
         )
+        k, length = cg * kh * kw, out_hw[0] * out_hw[1] * n
         xp = padded(x, padding)
-        cols = np.ascontiguousarray(windows(xp, (kh, kw), out_hw, stride, dilation))
-        cols = cols.reshape(groups, cg * kh * kw, -1)  # (G, K, N*L)
-        z = np.matmul(w.reshape(groups, o // groups, -1), cols).reshape(o, n, *out_hw)
+        view = windows(xp, (kh, kw), out_hw, stride, dilation)
+        cols = workspace.empty((groups, k + (b is not None), length), x.dtype)
+        np.copyto(
+            cols[:, :k].reshape(groups, cg, kh, kw, *out_hw, n),
+            view.reshape(groups, cg, kh, kw, *out_hw, n),
+        )
+        w_rows = w.reshape(groups, o // groups, k)
         if b is not None:
-            z += b.reshape(o, 1, 1, 1)
+            cols[:, k] = 1
+            w_rows = np.concatenate([w_rows, b.reshape(groups, o // groups, 1)], axis=2)
+        z = workspace.empty((groups, o // groups, length), np.result_type(x, w))
+        np.matmul(w_rows, cols, out=z)
         ctx.geometry = (x.shape, xp.shape, out_hw, stride, padding, dilation, groups)
-        # the columns are only needed for the weight's gradient
-        ctx.save(cols if ctx.needs_input_grad[1] else None, w)
-        return z.transpose(1, 0, 2, 3)
+        # the columns are only needed for the weight's (and bias's) gradient
+        ctx.save(cols if ctx.needs_input_grad[1] or ctx.needs_input_grad[2] else None, w)
+        return z.reshape(o, *out_hw, n).transpose(3, 0, 1, 2)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         cols, w = ctx.saved
         x_shape, xp_shape, out_hw, stride, padding, dilation, groups = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad
-        o, _, kh, kw = w.shape
-        # channel-major, as the forward produced it: a free view when the layout came back
-        g = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(groups, o // groups, -1)
+        o, cg, kh, kw = w.shape
+        k = cg * kh * kw
+        # (O, OH, OW, N): a free view when the gradient comes back batch-last
+        g = np.ascontiguousarray(grad.transpose(1, 2, 3, 0)).reshape(groups, o // groups, -1)
         grad_w = grad_b = grad_x = None
-        if need_w:
-            grad_w = np.matmul(g, cols.transpose(0, 2, 1)).reshape(w.shape)
-        if need_b:
-            grad_b = g.reshape(o, -1).sum(axis=1)
+        if need_w or need_b:
+            both = np.matmul(g, cols.transpose(0, 2, 1))  # (G, O/G, K [+ 1])
+            grad_w = both[:, :, :k].reshape(w.shape) if need_w else None
+            grad_b = both[:, :, k].reshape(o) if need_b else None
         if need_x:
-            dcols = np.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1), g)
-            dcols = dcols.reshape(x_shape[1], kh, kw, x_shape[0], *out_hw)
             n, c = x_shape[:2]
-            dxp = np.zeros((c, n, *xp_shape[2:]), dtype=grad.dtype)
+            dcols = workspace.empty((groups, k, g.shape[2]), g.dtype)
+            np.matmul(w.reshape(groups, o // groups, k).transpose(0, 2, 1), g, out=dcols)
+            dcols = dcols.reshape(c, kh, kw, *out_hw, n)
+            dxp = workspace.zeros((c, *xp_shape[2:], n), grad.dtype)  # batch-last memory
             for i, j, (rows, cols_) in shifted_slices((kh, kw), out_hw, stride, dilation):
-                dxp[:, :, rows, cols_] += dcols[:, i, j]
+                dxp[:, rows, cols_] += dcols[:, i, j]
             ph, pw = padding
-            grad_x = dxp[:, :, ph : ph + x_shape[2], pw : pw + x_shape[3]].transpose(1, 0, 2, 3)
+            grad_x = dxp[:, ph : ph + x_shape[2], pw : pw + x_shape[3]].transpose(3, 0, 1, 2)
         return grad_x, grad_w, grad_b
 
 

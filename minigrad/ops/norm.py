@@ -1,4 +1,9 @@
-"""Batch normalization with one fused backward rule."""
+"""Batch normalization with one fused backward rule.
+
+The rule works on a ``(C, M)`` view of the input, one row per channel holding its ``M``
+values: for a batch-last image (what convolutions produce) that view is free and each row is
+contiguous, so every pass below is a straight sweep through memory.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,20 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
+from minigrad.ops import _workspace as workspace
 from minigrad.ops._common import as_tensor
 from minigrad.tensor import Tensor
 
 
-def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
-    """A (C,) vector shaped to broadcast along axis 1 of an ``ndim``-d input."""
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
+def channels_first(x: np.ndarray) -> np.ndarray:
+    """``x (N, C, ...)`` as a C-contiguous ``(C, ..., N)`` array: free for batch-last images."""
+    moved = np.moveaxis(x, 0, -1)
+    return moved if moved.flags.c_contiguous else np.ascontiguousarray(moved)
+
+
+def as_input(buffer: np.ndarray) -> np.ndarray:
+    """A ``(C, ..., N)`` array seen as the ``(N, C, ...)`` tensor it holds."""
+    return np.moveaxis(buffer, -1, 0)
 
 
 class BatchNorm(Function):
@@ -40,12 +52,14 @@ class BatchNorm(Function):
         momentum: float,
         eps: float,
     ) -> np.ndarray:
-        axes = (0, *range(2, x.ndim))
+        moved = channels_first(x)
+        rows = moved.reshape(len(moved), -1)  # (C, M)
+        m = rows.shape[1]
+        xhat = workspace.empty(rows.shape, x.dtype)
         if training:
-            m = x.size // x.shape[1]
-            mu = x.mean(axis=axes)
-            centered = x - _per_channel(mu, x.ndim)
-            var = (centered * centered).mean(axis=axes)
+            mu = rows.mean(axis=1)
+            np.subtract(rows, mu[:, None], out=xhat)
+            var = np.einsum("cm,cm->c", xhat, xhat) / m  # two-pass: no cancellation
             if running_mean is not None:
                 # unbiased variance for the running estimate (PyTorch's convention)
                 running_mean *= 1 - momentum
@@ -54,34 +68,38 @@ class BatchNorm(Function):
                 running_var += (momentum * m / max(m - 1, 1)) * var
         else:
             mu, var = running_mean, running_var
-            centered = x - _per_channel(mu, x.ndim)
+            np.subtract(rows, mu[:, None], out=xhat)
         inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat = centered
-        xhat *= _per_channel(inv_std, x.ndim)
-        y = xhat * _per_channel(gamma, x.ndim) if gamma is not None else xhat.copy()
+        xhat *= inv_std[:, None]
+        y = workspace.empty(rows.shape, x.dtype)
+        if gamma is not None:
+            np.multiply(xhat, gamma[:, None], out=y)
+        else:
+            y[...] = xhat
         if beta is not None:
-            y += _per_channel(beta, x.ndim)
-        ctx.training, ctx.axes = training, axes
+            y += beta[:, None]
+        ctx.training = training
         ctx.save(xhat, inv_std, gamma)
-        return y
+        return as_input(y.reshape(moved.shape))
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         xhat, inv_std, gamma = ctx.saved
         need_x, need_gamma, need_beta = ctx.needs_input_grad[:3]
-        ndim, axes = grad.ndim, ctx.axes
-        dbeta = grad.sum(axis=axes)
-        dgamma = (grad * xhat).sum(axis=axes)
+        moved = channels_first(grad)
+        g = moved.reshape(len(moved), -1)
+        dbeta = g.sum(axis=1)
+        dgamma = np.einsum("cm,cm->c", g, xhat)
         grad_x = None
         if need_x:
             scale = inv_std if gamma is None else gamma * inv_std
+            dx = np.multiply(g, scale[:, None], out=workspace.empty(g.shape, g.dtype))
             if ctx.training:
-                m = grad.size // grad.shape[1]
-                grad_x = grad - _per_channel(dbeta / m, ndim)
-                grad_x -= xhat * _per_channel(dgamma / m, ndim)
-                grad_x *= _per_channel(scale, ndim)
-            else:
-                grad_x = grad * _per_channel(scale, ndim)
+                m = g.shape[1]
+                # dx = scale * (g - dbeta/m - xhat * dgamma/m)
+                dx -= xhat * (scale * dgamma / m)[:, None]
+                dx -= (scale * dbeta / m)[:, None]
+            grad_x = as_input(dx.reshape(moved.shape))
         return (
             grad_x,
             dgamma if need_gamma else None,

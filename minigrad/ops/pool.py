@@ -1,8 +1,9 @@
 """2-D max and average pooling over ``(N, C, H, W)``.
 
 Both ops visit the ``KH * KW`` kernel offsets one at a time, each offset reading a strided slice
-of the (padded) input, so there is no Python loop over windows or pixels. They keep the memory
-layout of their input, like the other elementwise-style ops.
+of the (padded) input, so there is no Python loop over windows or pixels. Like convolutions
+they store images batch-last (see ``minigrad.ops.conv``), where each slice is made of long
+contiguous runs.
 """
 
 from __future__ import annotations
@@ -12,15 +13,29 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
+from minigrad.ops import _workspace as workspace
 from minigrad.ops._common import as_tensor
-from minigrad.ops.conv import Pair, output_size, padded, pair, shifted_slices
+from minigrad.ops.conv import Pair, batch_last, output_size, padded, pair, shifted_slices
 from minigrad.tensor import Tensor
 
 
-def _zeros_like_padded(x_shape: tuple[int, ...], padding: tuple[int, int], dtype) -> np.ndarray:
-    """A zero ``(N, C, H + 2 ph, W + 2 pw)`` gradient buffer, channel-major in memory."""
+def _tiles_exactly(x_shape, out_hw, kernel, stride, padding) -> bool:
+    """Whether every input element lies in exactly one window (so gradients need no adding)."""
+    return (
+        padding == (0, 0)
+        and stride == kernel
+        and out_hw[0] * kernel[0] == x_shape[2]
+        and out_hw[1] * kernel[1] == x_shape[3]
+    )
+
+
+def _padded_grad(x_shape, out_hw, kernel, stride, padding, dtype) -> np.ndarray:
+    """The (padded) input-gradient buffer, batch-last like the input; zeroed unless every
+    element will be written exactly once."""
     n, c, h, w = x_shape
-    return np.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype).transpose(1, 0, 2, 3)
+    shape = (n, c, h + 2 * padding[0], w + 2 * padding[1])
+    exact = _tiles_exactly(x_shape, out_hw, kernel, stride, padding)
+    return batch_last(shape, dtype, fill=None if exact else 0)
 
 
 def _crop(dxp: np.ndarray, x_shape: tuple[int, ...], padding: tuple[int, int]) -> np.ndarray:
@@ -28,12 +43,18 @@ def _crop(dxp: np.ndarray, x_shape: tuple[int, ...], padding: tuple[int, int]) -
     return dxp[:, :, ph : ph + x_shape[2], pw : pw + x_shape[3]]
 
 
+def _geometry(x: np.ndarray, kernel, stride, padding) -> tuple:
+    out_hw = tuple(output_size(x.shape[2 + a], kernel[a], stride[a], padding[a]) for a in range(2))
+    return x.shape, out_hw, kernel, stride, padding
+
+
 class MaxPool2d(Function):
     """``z = max over each window of x`` (padding counts as ``-inf``).
 
     ``dx`` routes each ``g`` to the one input that was the window's maximum: the first one in
     row-major order when several tie (PyTorch's rule); every other input gets 0 from that
-    window. Only the winner's offset within the window is saved (one byte per output).
+    window. The backward finds the winners again by comparing each kernel offset's slice of the
+    input with ``z``, so the forward is nothing but ``KH * KW - 1`` elementwise maxima.
     """
 
     @staticmethod
@@ -44,36 +65,41 @@ class MaxPool2d(Function):
         stride: tuple[int, int],
         padding: tuple[int, int],
     ) -> np.ndarray:
-        out_hw = tuple(
-            output_size(x.shape[2 + a], kernel[a], stride[a], padding[a]) for a in range(2)
-        )
+        geometry = _geometry(x, kernel, stride, padding)
         xp = padded(x, padding, -np.inf)
-        z = winner = None
-        for k, (_, _, (rows, cols)) in enumerate(shifted_slices(kernel, out_hw, stride)):
-            candidate = xp[:, :, rows, cols]
+        z = None
+        for _, _, (rows, cols) in shifted_slices(kernel, geometry[1], stride):
             if z is None:
-                z = np.copy(candidate, order="K")
-                winner = np.zeros_like(
-                    z, dtype=np.uint8 if kernel[0] * kernel[1] < 256 else np.int32
-                )
-                continue
-            np.copyto(winner, k, where=candidate > z)  # strict: an earlier tie keeps the win
-            np.maximum(z, candidate, out=z)
-        ctx.geometry = (x.shape, out_hw, kernel, stride, padding)
-        ctx.save(winner)
+                z = workspace.empty_like(xp[:, :, rows, cols])
+                np.copyto(z, xp[:, :, rows, cols])
+            else:
+                np.maximum(z, xp[:, :, rows, cols], out=z)
+        ctx.geometry = geometry
+        ctx.save(xp, z)
         return z
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
-        (winner,) = ctx.saved
+        xp, z = ctx.saved
         x_shape, out_hw, kernel, stride, padding = ctx.geometry
-        dxp = _zeros_like_padded(x_shape, padding, grad.dtype)
+        grad = workspace.laid_out_like(grad, z)
+        dxp = _padded_grad(x_shape, out_hw, kernel, stride, padding, grad.dtype)
         overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
-        for k, (_, _, (rows, cols)) in enumerate(shifted_slices(kernel, out_hw, stride)):
+        hit, first = workspace.empty_like(z, np.bool_), workspace.empty_like(z, np.bool_)
+        taken = None  # windows whose maximum has already been routed
+        for _, _, (rows, cols) in shifted_slices(kernel, out_hw, stride):
+            np.equal(xp[:, :, rows, cols], z, out=hit)
+            if taken is None:
+                taken = workspace.empty_like(z, np.bool_)
+                np.copyto(taken, hit)
+                np.copyto(first, hit)
+            else:
+                np.greater(hit, taken, out=first)  # hit and not taken before
+                np.logical_or(taken, hit, out=taken)
             if overlapping:
-                dxp[:, :, rows, cols] += np.where(winner == k, grad, 0)
+                dxp[:, :, rows, cols] += grad * first
             else:  # each input lies in at most one window: write instead of add
-                np.copyto(dxp[:, :, rows, cols], grad, where=winner == k)
+                np.multiply(grad, first, out=dxp[:, :, rows, cols])
         return _crop(dxp, x_shape, padding)
 
 
@@ -89,27 +115,30 @@ class AvgPool2d(Function):
         stride: tuple[int, int],
         padding: tuple[int, int],
     ) -> np.ndarray:
-        out_hw = tuple(
-            output_size(x.shape[2 + a], kernel[a], stride[a], padding[a]) for a in range(2)
-        )
+        geometry = _geometry(x, kernel, stride, padding)
         xp = padded(x, padding)
         z = None
-        for _, _, (rows, cols) in shifted_slices(kernel, out_hw, stride):
+        for _, _, (rows, cols) in shifted_slices(kernel, geometry[1], stride):
             if z is None:
-                z = np.copy(xp[:, :, rows, cols], order="K")
+                z = workspace.empty_like(xp[:, :, rows, cols])
+                np.copyto(z, xp[:, :, rows, cols])
             else:
                 z += xp[:, :, rows, cols]
         z *= 1.0 / (kernel[0] * kernel[1])
-        ctx.geometry = (x.shape, out_hw, kernel, stride, padding)
+        ctx.geometry = geometry
         return z
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
         x_shape, out_hw, kernel, stride, padding = ctx.geometry
-        dxp = _zeros_like_padded(x_shape, padding, grad.dtype)
+        dxp = _padded_grad(x_shape, out_hw, kernel, stride, padding, grad.dtype)
         share = grad * (1.0 / (kernel[0] * kernel[1]))
+        exact = _tiles_exactly(x_shape, out_hw, kernel, stride, padding)
         for _, _, (rows, cols) in shifted_slices(kernel, out_hw, stride):
-            dxp[:, :, rows, cols] += share
+            if exact:
+                dxp[:, :, rows, cols] = share
+            else:
+                dxp[:, :, rows, cols] += share
         return _crop(dxp, x_shape, padding)
 
 

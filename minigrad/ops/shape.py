@@ -11,21 +11,41 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
+from minigrad.ops import _workspace as workspace
 from minigrad.ops._common import as_tensor, normalize_axis, shape_error
 from minigrad.tensor import Tensor
 
 
+def memory_order(x: np.ndarray) -> tuple[int, ...] | None:
+    """The axis permutation under which ``x`` is C-contiguous, or None if it already is (or is
+    not a permuted contiguous array at all)."""
+    if x.flags.c_contiguous or x.ndim < 2:
+        return None
+    order = tuple(int(a) for a in np.argsort([-s for s in x.strides], kind="stable"))
+    return order if x.transpose(order).flags.c_contiguous else None
+
+
 class Reshape(Function):
-    """``z = x`` viewed with a new shape.   ``dx = g`` reshaped back to ``x``'s shape."""
+    """``z = x`` viewed with a new shape.   ``dx = g`` reshaped back to ``x``'s shape.
+
+    When ``x`` was stored with permuted axes (a batch-last image from a convolution), ``dx``
+    is laid out the same way, so the ops further back read it with the stride they expect.
+    """
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        ctx.in_shape = x.shape
+        ctx.in_shape, ctx.order = x.shape, memory_order(x)
         return x.reshape(shape)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
-        return grad.reshape(ctx.in_shape)
+        grad_x = grad.reshape(ctx.in_shape)
+        if ctx.order is None:
+            return grad_x
+        laid_out = workspace.empty(tuple(ctx.in_shape[a] for a in ctx.order), grad.dtype)
+        laid_out = laid_out.transpose(np.argsort(ctx.order))
+        laid_out[...] = grad_x
+        return laid_out
 
 
 class Transpose(Function):
