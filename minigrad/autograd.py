@@ -175,7 +175,7 @@ class Node:
 
     def __repr__(self) -> str:
         state = ", released" if self.released else ""
-        return f"<Node {self.name} shape={self.shape}{state}>"
+        return f"<Node {self.name} shape={getattr(self, 'shape', '?')}{state}>"
 
 
 class Function:
@@ -204,10 +204,15 @@ class Function:
 
     @staticmethod
     def forward(ctx: Node, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Compute the output from ndarrays: Tensor inputs arrive as arrays, constants as they
+        are, keyword arguments are settings; keep what ``backward`` needs with ``ctx.save``."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> Any:
+        """Given ``grad`` = dL/d(output), return dL/d(input) for each positional input of
+        ``forward`` (a bare array when there is one; ``None`` where ``ctx.needs_input_grad``
+        is False), of the input's shape or of the broadcast output shape."""
         raise NotImplementedError
 
     @classmethod

@@ -78,7 +78,7 @@ def numerical_grad(
     Example:
         >>> import minigrad as mg
         >>> x = mg.tensor([1.0, 2.0], dtype="float64")
-        >>> [round(v, 6) for v in numerical_grad(lambda x: (x * x).sum(), [x])[0]]
+        >>> numerical_grad(lambda x: (x * x).sum(), [x])[0].round(6).tolist()
         [2.0, 4.0]
     """
     return [

@@ -270,6 +270,28 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return _compare.not_equal(self, other)
 
+    # logical operators on boolean masks (no gradient)
+    def __and__(self, other: Any) -> Tensor:
+        return _compare.logical_and(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _compare.logical_and(other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _compare.logical_or(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _compare.logical_or(other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _compare.logical_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _compare.logical_xor(other, self)
+
+    def __invert__(self) -> Tensor:
+        return _compare.logical_not(self)
+
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
 

@@ -194,3 +194,13 @@ def test_stable_for_float32_inputs_of_magnitude_1e4(fn) -> None:
     assert np.isfinite(out.numpy()).all()
     out.backward(np.ones(out.shape, dtype=np.float32))
     assert np.isfinite(x.grad).all()
+
+
+def test_logical_operators_on_masks() -> None:
+    x = mg.tensor([-1.0, 0.5, 2.0])
+    assert ((x > 0) & (x < 1)).tolist() == [False, True, False]
+    assert ((x < 0) | (x > 1)).tolist() == [True, False, True]
+    assert ((x > 0) ^ (x > 1)).tolist() == [False, True, False]
+    assert (~(x > 0)).tolist() == [True, False, False]
+    with pytest.raises(TypeError, match="boolean or integer"):
+        ~x

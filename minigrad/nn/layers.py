@@ -29,8 +29,8 @@ class LeakyReLU(Layer):
     """``x`` where positive, ``negative_slope * x`` elsewhere.
 
     Example:
-        >>> LeakyReLU(0.1)(np.array([-1.0, 2.0])).tolist()
-        [-0.1, 2.0]
+        >>> LeakyReLU(0.25)(np.array([-1.0, 2.0])).tolist()
+        [-0.25, 2.0]
     """
 
     def __init__(self, negative_slope: float = 0.01) -> None:

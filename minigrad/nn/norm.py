@@ -61,8 +61,9 @@ class BatchNorm1d(_BatchNorm):
 
     Example:
         >>> bn = BatchNorm1d(3)
-        >>> bn(np.random.default_rng(0).normal(5, 2, (64, 3))).numpy().mean(axis=0).round(4)
-        array([ 0., -0.,  0.], dtype=float32)
+        >>> y = bn(np.random.default_rng(0).normal(5, 2, (64, 3))).numpy()
+        >>> bool(np.allclose(y.mean(axis=0), 0, atol=1e-5))
+        True
     """
 
     _expected_ndim = (2, 3)

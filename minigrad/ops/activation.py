@@ -144,8 +144,8 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     """``x`` where positive, ``negative_slope * x`` elsewhere.
 
     Example:
-        >>> leaky_relu(Tensor([-1.0, 2.0]), 0.1).tolist()
-        [-0.1, 2.0]
+        >>> leaky_relu(Tensor([-1.0, 2.0]), 0.25).tolist()
+        [-0.25, 2.0]
     """
     return LeakyReLU.apply(as_tensor(x), slope=negative_slope)
 

@@ -83,6 +83,49 @@ def not_equal(x: Any, y: Any) -> Tensor:
     return _compare(np.not_equal, "not_equal", x, y)
 
 
+def logical_and(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x & y`` of boolean (or integer) tensors.
+
+    Example:
+        >>> logical_and(Tensor([True, True]), Tensor([True, False])).tolist()
+        [True, False]
+    """
+    return _compare(np.bitwise_and, "and", x, y)
+
+
+def logical_or(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x | y`` of boolean (or integer) tensors.
+
+    Example:
+        >>> logical_or(Tensor([True, False]), Tensor([False, False])).tolist()
+        [True, False]
+    """
+    return _compare(np.bitwise_or, "or", x, y)
+
+
+def logical_xor(x: Any, y: Any) -> Tensor:
+    """Elementwise ``x ^ y`` of boolean (or integer) tensors.
+
+    Example:
+        >>> logical_xor(Tensor([True, True]), Tensor([True, False])).tolist()
+        [False, True]
+    """
+    return _compare(np.bitwise_xor, "xor", x, y)
+
+
+def logical_not(x: Any) -> Tensor:
+    """Elementwise ``~x`` of a boolean (or integer) tensor.
+
+    Example:
+        >>> logical_not(Tensor([True, False])).tolist()
+        [False, True]
+    """
+    data = as_tensor(x).data
+    if data.dtype.kind not in "biu":
+        raise TypeError(f"~ needs a boolean or integer tensor, got dtype {data.dtype}")
+    return Tensor._wrap(np.asarray(np.invert(data)), None)
+
+
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the first maximum along ``axis`` (of the flattened tensor by default).
 

@@ -131,7 +131,7 @@ def batch_norm(
 
     Example:
         >>> y = batch_norm(Tensor([[1.0], [3.0]]), None, None, training=True)
-        >>> [round(v, 3) for v in y.numpy().ravel()]
+        >>> y.numpy().ravel().round(3).tolist()
         [-1.0, 1.0]
     """
     x = as_tensor(x)

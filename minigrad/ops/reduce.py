@@ -181,7 +181,7 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, stable for large inputs.
 
     Example:
-        >>> round(logsumexp(Tensor([1000.0, 1000.0])).item(), 4)
+        >>> round(logsumexp(Tensor([1000.0, 1000.0], dtype="float64")).item(), 4)
         1000.6931
     """
     return _reduce(LogSumExp, "logsumexp", x, axis, keepdims)
