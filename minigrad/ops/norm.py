@@ -55,11 +55,11 @@ class BatchNorm(Function):
         moved = channels_first(x)
         rows = moved.reshape(len(moved), -1)  # (C, M)
         m = rows.shape[1]
-        xhat = workspace.empty(rows.shape, x.dtype)
+        centered = workspace.empty(rows.shape, x.dtype)
         if training:
             mu = rows.mean(axis=1)
-            np.subtract(rows, mu[:, None], out=xhat)
-            var = np.einsum("cm,cm->c", xhat, xhat) / m  # two-pass: no cancellation
+            np.subtract(rows, mu[:, None], out=centered)
+            var = np.einsum("cm,cm->c", centered, centered) / m  # two passes: no cancellation
             if running_mean is not None:
                 # unbiased variance for the running estimate (PyTorch's convention)
                 running_mean *= 1 - momentum
@@ -68,36 +68,33 @@ class BatchNorm(Function):
                 running_var += (momentum * m / max(m - 1, 1)) * var
         else:
             mu, var = running_mean, running_var
-            np.subtract(rows, mu[:, None], out=xhat)
+            np.subtract(rows, mu[:, None], out=centered)
         inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat *= inv_std[:, None]
-        y = workspace.empty(rows.shape, x.dtype)
-        if gamma is not None:
-            np.multiply(xhat, gamma[:, None], out=y)
-        else:
-            y[...] = xhat
+        # y = gamma * inv_std * (x - mu) + beta: xhat itself is never stored
+        scale = inv_std if gamma is None else gamma * inv_std
+        y = np.multiply(centered, scale[:, None], out=workspace.empty(rows.shape, x.dtype))
         if beta is not None:
             y += beta[:, None]
         ctx.training = training
-        ctx.save(xhat, inv_std, gamma)
+        ctx.save(centered, inv_std, gamma)
         return as_input(y.reshape(moved.shape))
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
-        xhat, inv_std, gamma = ctx.saved
+        centered, inv_std, gamma = ctx.saved
         need_x, need_gamma, need_beta = ctx.needs_input_grad[:3]
         moved = channels_first(grad)
         g = moved.reshape(len(moved), -1)
         dbeta = g.sum(axis=1)
-        dgamma = np.einsum("cm,cm->c", g, xhat)
+        dgamma = np.einsum("cm,cm->c", g, centered) * inv_std  # sum g * xhat
         grad_x = None
         if need_x:
             scale = inv_std if gamma is None else gamma * inv_std
             dx = np.multiply(g, scale[:, None], out=workspace.empty(g.shape, g.dtype))
             if ctx.training:
                 m = g.shape[1]
-                # dx = scale * (g - dbeta/m - xhat * dgamma/m)
-                dx -= xhat * (scale * dgamma / m)[:, None]
+                # dx = scale * (g - dbeta/m - xhat * dgamma/m), xhat = centered * inv_std
+                dx -= centered * (scale * inv_std * dgamma / m)[:, None]
                 dx -= (scale * dbeta / m)[:, None]
             grad_x = as_input(dx.reshape(moved.shape))
         return (
