@@ -4,17 +4,19 @@
 from minigrad.tensor import Tensor, tensor
 
 # isort: split
-from minigrad import data, functional, gradcheck, nn
+from minigrad import data, functional, gradcheck, nn, optim
 from minigrad.autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.creation import arange, eye, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.ops.elementwise import where
 from minigrad.ops.shape import concat, stack
 from minigrad.random import manual_seed
+from minigrad.serialization import CheckpointError, load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckpointError",
     "Function",
     "Tensor",
     "__version__",
@@ -28,13 +30,16 @@ __all__ = [
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "load",
     "manual_seed",
     "nn",
     "no_grad",
     "ones",
     "ones_like",
+    "optim",
     "rand",
     "randn",
+    "save",
     "set_default_dtype",
     "stack",
     "tensor",

@@ -1,0 +1,68 @@
+"""The command line runs end to end and reports mistakes in one line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "MPLCONFIGDIR": str(cwd / "mpl"), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "minigrad", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_train_runs_end_to_end_and_writes_its_files(tmp_path: Path) -> None:
+    result = run("train", "--model", "mlp", "--epochs", "2", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy" in result.stdout
+    assert "epoch 2/2" in result.stdout
+    out = tmp_path / "out"
+    for name in ("checkpoint.npz", "history.json", "history.csv", "curves.png"):
+        assert (out / name).exists(), name
+    assert len(json.loads((out / "history.json").read_text())) == 2
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
+    assert (
+        run(
+            "train", "--model", "mlp", "--epochs", "1", "--out", "o", "--quiet", cwd=tmp_path
+        ).returncode
+        == 0
+    )
+    result = run("train", "--model", "mlp", "--epochs", "2", "--out", "o", "--resume", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "epoch 1/2" not in result.stdout and "epoch 2/2" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "status"),
+    [
+        (["train", "--epochs", "zero"], "--epochs: expected a int", 2),
+        (["train", "--epochs", "-3"], "must be positive", 2),
+        (["train", "--model", "resnet"], "invalid choice: 'resnet'", 2),
+        (["train", "--dataset", "mnist", "--root", "nowhere"], "download=True", 1),
+        (["train", "--resume", "--out", "empty"], "no checkpoint at", 1),
+        (["fly"], "invalid choice: 'fly'", 2),
+    ],
+)
+def test_mistakes_give_one_line_and_a_nonzero_status(tmp_path, args, message, status) -> None:
+    result = run(*args, cwd=tmp_path, env={"MINIGRAD_HOME": str(tmp_path / "cache")})
+    assert result.returncode == status
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
