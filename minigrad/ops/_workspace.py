@@ -15,6 +15,7 @@ is per thread.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from collections import OrderedDict
@@ -40,7 +41,7 @@ _cache = _Cache()
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """An uninitialized C-contiguous array, reused from the cache when one is free."""
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     key = (tuple(shape), dtype.str)
@@ -71,24 +72,27 @@ def empty_like(x: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
     elementwise ops between them sweep memory in order), reused from the cache when free."""
     if x.ndim < 2 or x.flags.c_contiguous:
         return empty(x.shape, dtype or x.dtype)
-    order = _order(x)
+    order = memory_order(x)
     base = empty(tuple(x.shape[a] for a in order), dtype or x.dtype)
-    return base.transpose(np.argsort(order))
+    return base.transpose(sorted(range(x.ndim), key=order.__getitem__))
 
 
 def laid_out_like(x: np.ndarray, template: np.ndarray) -> np.ndarray:
     """``x`` itself if it is stored in the same axis order as ``template``, else a copy that
     is. Elementwise ops over arrays stored in different orders are many times slower than the
     copy, so rules align an incoming gradient with what they saved before using it."""
-    if x.ndim < 2 or _order(x) == _order(template):
+    if x.ndim < 2 or memory_order(x) == memory_order(template):
         return x
     out = empty_like(template, x.dtype)
     np.copyto(out, x)
     return out
 
 
-def _order(x: np.ndarray) -> tuple[int, ...]:
-    return tuple(np.argsort([-abs(s) for s in x.strides], kind="stable").tolist())
+def memory_order(x: np.ndarray) -> tuple[int, ...]:
+    """The axes from the largest stride to the smallest (ties keep axis order): the order in
+    which ``x`` is laid out in memory."""
+    strides = x.strides
+    return tuple(sorted(range(x.ndim), key=lambda a: -abs(strides[a])))
 
 
 def _make_room(nbytes: int) -> bool:

@@ -16,15 +16,6 @@ from minigrad.ops._common import as_tensor, normalize_axis, shape_error
 from minigrad.tensor import Tensor
 
 
-def memory_order(x: np.ndarray) -> tuple[int, ...] | None:
-    """The axis permutation under which ``x`` is C-contiguous, or None if it already is (or is
-    not a permuted contiguous array at all)."""
-    if x.flags.c_contiguous or x.ndim < 2:
-        return None
-    order = tuple(int(a) for a in np.argsort([-s for s in x.strides], kind="stable"))
-    return order if x.transpose(order).flags.c_contiguous else None
-
-
 class Reshape(Function):
     """``z = x`` viewed with a new shape.   ``dx = g`` reshaped back to ``x``'s shape.
 
@@ -34,7 +25,9 @@ class Reshape(Function):
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        ctx.in_shape, ctx.order = x.shape, memory_order(x)
+        ctx.in_shape = x.shape
+        # only a permuted (e.g. batch-last) layout is worth restoring in the backward
+        ctx.order = None if x.flags.c_contiguous or x.ndim < 2 else workspace.memory_order(x)
         return x.reshape(shape)
 
     @staticmethod
