@@ -41,6 +41,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from minigrad._io import fsync_folder
 from minigrad.tensor import Tensor
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "METADATA_ENTRY", "CheckpointError", "load", "save"]
@@ -137,7 +138,7 @@ def save(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_folder(folder)
+    fsync_folder(folder)
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -269,16 +270,6 @@ def _write_archive(f: BinaryIO, metadata: bytes, arrays: dict[str, np.ndarray]) 
         for key, a in arrays.items():
             with zf.open(_zip_info(key + ".npy"), "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, a, allow_pickle=False)
-
-
-def _fsync_folder(folder: str) -> None:
-    """Make the rename durable; some systems (Windows) cannot open a folder, which is fine."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # --- loading ---------------------------------------------------------------------------------

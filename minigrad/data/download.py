@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from minigrad._io import fsync_folder
 from minigrad.data.errors import DatasetError
 
 DEFAULT_TIMEOUT = 30.0  # seconds per network operation (connect, each read)
@@ -198,7 +199,7 @@ def _fetch(url: str, target: Path, size: int, sha256: str, timeout: float) -> No
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    _fsync_folder(target.parent)
+    fsync_folder(target.parent)
 
 
 def _problem(received: int, size: int, announced: str | None, got: str, sha256: str) -> str | None:
@@ -216,15 +217,3 @@ def _problem(received: int, size: int, announced: str | None, got: str, sha256: 
 def _looks_like_html(content_type: str, head: bytes) -> bool:
     start = head.lstrip()[:14].lower()
     return "html" in content_type.lower() or start.startswith((b"<!doctype html", b"<html"))
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable where the platform allows it (POSIX)."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -23,6 +23,13 @@ def _kept(grad: np.ndarray, ctx: Node) -> np.ndarray:
     return grad if ctx.keepdims else np.expand_dims(grad, ctx.axes)
 
 
+def _dropped(z: np.ndarray, ctx: Node) -> np.ndarray:
+    """A result computed with ``keepdims=True``, with the reduced axes removed unless kept."""
+    if ctx.keepdims:
+        return z
+    return z.reshape([n for i, n in enumerate(z.shape) if i not in ctx.axes])
+
+
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
@@ -90,7 +97,7 @@ class Extreme(Function):
         z = (x.max if largest else x.min)(axis=axes, keepdims=True)
         ctx.axes, ctx.keepdims = axes, keepdims
         ctx.save(x, z)
-        return z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in axes])
+        return _dropped(z, ctx)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
@@ -113,7 +120,7 @@ class LogSumExp(Function):
         z = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
         ctx.axes, ctx.keepdims = axes, keepdims
         ctx.save(x, z)
-        return z if keepdims else z.reshape([n for i, n in enumerate(z.shape) if i not in axes])
+        return _dropped(z, ctx)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
