@@ -1,0 +1,400 @@
+"""Training-step benchmark: the NumPy floor, minigrad and PyTorch on workloads W1, W2, W3.
+
+For every (workload, thread count) the driver starts one persistent worker process per
+implementation, all from the same weights and batch (benchmarks/workloads.py), and runs them
+interleaved in rounds, a block of steps each (A B C A B C ...), so machine noise hits all alike.
+The first round is warm-up; then at least 50 timed steps each. A worker times every step
+(``perf_counter``) and counts its minor page faults (``getrusage().ru_minflt``); it reports its
+peak RSS (``ru_maxrss``) and its RSS (``/proc/self/statm``) before and after the timed steps.
+Threads are capped in the worker with ``threadpoolctl.threadpool_limits`` (and
+``torch.set_num_threads``). Every step of every implementation is measured the same way.
+
+The losses of the first steps must agree across implementations (same weights, same data):
+the run fails loudly, writing nothing, if they differ beyond float32 tolerance.
+
+Run from the repository root::
+
+    python -m benchmarks.train_step                      # full run, writes docs/benchmarks.md
+    python -m benchmarks.train_step --quick              # smoke run, writes nothing
+    python -m benchmarks.train_step --impls numpy torch --threads 1 --workloads W2
+
+Example:
+    >>> summarize([1.0, 3.0, 2.0])["median_ms"]
+    2.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+from benchmarks.machine_load import OtherLoad, wait_until_quiet
+from benchmarks.workloads import WORKLOADS
+
+ROOT = Path(__file__).resolve().parent.parent
+IMPLS = ("numpy", "minigrad", "torch")
+MODULES = {
+    "numpy": "benchmarks.reference_numpy",
+    "minigrad": "benchmarks.impl_minigrad",
+    "torch": "benchmarks.impl_torch",
+}
+OPENBLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# Other environment variables that change the measurement; recorded when set.
+TUNING_ENV_PREFIXES = ("OPENBLAS_", "MALLOC_", "OMP_", "MKL_", "GOMP_", "KMP_")
+MIN_TIMED_STEPS = 50
+LOSS_CHECK_STEPS = 5
+LOSS_RTOL = 1e-4  # float32 loss agreement over the first steps, relative to max(1, |loss|)
+
+
+# ---------------------------------------------------------------------------------------------
+# worker side
+# ---------------------------------------------------------------------------------------------
+
+# SGEMM shapes (m, k, n) the floor runs (W1 layer 0, W2 conv2 forward and weight gradient),
+# and a large square one for context.
+GEMM_SHAPES = [(256, 784, 128), (16, 73, 12544), (16, 12544, 73), (512, 512, 512)]
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process, from /proc/self/statm."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def gemm_times(impl: str, repeats: int = 50) -> list[dict[str, Any]]:
+    """Median microseconds of one float32 matrix product per GEMM_SHAPES entry, with NumPy
+    (``np.matmul``) or, in the PyTorch worker, ``torch.mm``."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    out = []
+    for m, k, n in GEMM_SHAPES:
+        a = rng.random((m, k), dtype=np.float32)
+        b = rng.random((k, n), dtype=np.float32)
+        c = np.empty((m, n), np.float32)
+        if impl == "torch":
+            import torch
+
+            tensors = (torch.from_numpy(a), torch.from_numpy(b))
+            product = functools.partial(torch.mm, *tensors, out=torch.from_numpy(c))
+        else:
+            product = functools.partial(np.matmul, a, b, out=c)
+        samples = []
+        for i in range(repeats + 5):
+            t0 = time.perf_counter()
+            product()
+            if i >= 5:
+                samples.append(time.perf_counter() - t0)
+        out.append({"shape": [m, k, n], "us": 1e6 * statistics.median(samples)})
+    return out
+
+
+def worker(impl: str, workload_name: str, threads: int) -> None:
+    """Serve one implementation over stdin/stdout, one JSON object per line.
+
+    Requests: ``{"cmd": "run", "steps": k, "timed": bool}``, ``{"cmd": "stats"}``,
+    ``{"cmd": "profile", "steps": k}`` (the floor's breakdown), ``{"cmd": "gemm"}`` (SGEMM
+    timings), ``{"cmd": "quit"}``. Anything the implementation prints
+    goes to stderr, so stdout carries only the protocol.
+    """
+    import importlib
+    import resource
+
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+
+    def reply(obj: dict[str, Any]) -> None:
+        proto.write(json.dumps(obj) + "\n")
+
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+
+        from benchmarks.workloads import make_workload
+
+        module = importlib.import_module(MODULES[impl])
+        limiter = threadpool_limits(threads)
+        if hasattr(module, "set_threads"):
+            module.set_threads(threads)
+        runner = module.build(workload_name, make_workload(workload_name))
+    except Exception as exc:  # reported to the driver, which skips this implementation
+        reply({"error": f"{type(exc).__name__}: {exc}"})
+        return
+    info = {"blas": threadpool_info(), "version": getattr(module, "version", lambda: "")()}
+    reply({"ready": True, **info})
+    rss_start: int | None = None
+    rss_end = 0
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request["cmd"] == "run":
+            if request["timed"] and rss_start is None:
+                rss_start = rss_bytes()
+            times, faults, losses = [], [], []
+            for _ in range(request["steps"]):
+                faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+                t0 = time.perf_counter()
+                try:
+                    loss = runner.step()
+                except Exception as exc:  # reported; the driver drops this implementation
+                    reply({"error": f"{type(exc).__name__}: {exc}"})
+                    return
+                t1 = time.perf_counter()
+                faults1 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+                times.append(t1 - t0)
+                faults.append(faults1 - faults0)
+                losses.append(loss)
+            if request["timed"]:
+                rss_end = rss_bytes()
+            reply({"times": times, "faults": faults, "losses": losses})
+        elif request["cmd"] == "stats":
+            peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+            start = rss_end if rss_start is None else rss_start
+            reply({"peak_rss": peak_kb * 1024, "rss_start": start, "rss_end": rss_end})
+        elif request["cmd"] == "profile":
+            from benchmarks import profile_floor
+
+            reply({"profile": profile_floor.breakdown(runner, request["steps"])})
+        elif request["cmd"] == "gemm":
+            reply({"gemm": gemm_times(impl)})
+        else:
+            break
+    limiter.restore_original_limits()
+
+
+# ---------------------------------------------------------------------------------------------
+# driver side
+# ---------------------------------------------------------------------------------------------
+
+
+class Worker:
+    """A running worker process and its replies."""
+
+    def __init__(self, impl: str, workload: str, threads: int, env: dict[str, str]) -> None:
+        cmd = [sys.executable, "-m", "benchmarks.train_step", "--worker", impl]
+        cmd += ["--workloads", workload, "--threads", str(threads)]
+        self.impl = impl
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.hello = self._read()
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            return {"error": f"worker exited with code {self.proc.wait()}"}
+        return json.loads(line)
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send one request and wait for its reply."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        """Ask the worker to quit and wait for it."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
+            self.proc.stdin.close()
+        except (BrokenPipeError, ValueError):  # the worker has already exited
+            pass
+        self.proc.wait(timeout=60)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def summarize(times: list[float]) -> dict[str, float]:
+    """Median, min and max of step times given in seconds, in milliseconds."""
+    ms = [1e3 * t for t in times]
+    return {"median_ms": statistics.median(ms), "min_ms": min(ms), "max_ms": max(ms)}
+
+
+def check_losses(name: str, threads: int, losses: dict[str, list[float]]) -> list[str]:
+    """Problems found comparing every implementation's first losses with the floor's (or the
+    first implementation's when the floor did not run)."""
+    if not losses:
+        return []
+    ref_impl = "numpy" if "numpy" in losses else next(iter(losses))
+    problems = []
+    for impl, values in losses.items():
+        pairs = zip(values[:LOSS_CHECK_STEPS], losses[ref_impl][:LOSS_CHECK_STEPS], strict=True)
+        for step, (a, b) in enumerate(pairs):
+            if not abs(a - b) <= LOSS_RTOL * max(1.0, abs(b)):
+                problems.append(
+                    f"{name} threads={threads}: {impl} loss {a!r} at step {step} "
+                    f"!= {ref_impl} {b!r}"
+                )
+    return problems
+
+
+def run_config(
+    name: str, threads: int, impls: list[str], args: argparse.Namespace, env: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Interleaved rounds for one (workload, threads); results per implementation and skips.
+
+    An implementation that fails to start, or fails while running, is dropped with its error.
+    """
+    workers, skipped = [], {}
+    for impl in impls:
+        w = Worker(impl, name, threads, env)
+        if "error" in w.hello:
+            hint = "; install with `pip install torch==2.13.0`" if impl == "torch" else ""
+            skipped[impl] = w.hello["error"] + hint
+            w.close()
+        else:
+            workers.append(w)
+    records: dict[str, dict[str, list[float]]] = {
+        w.impl: {"times": [], "faults": [], "losses": []} for w in workers
+    }
+
+    def turn(request: dict[str, Any]) -> None:
+        for w in list(workers):
+            reply = w.ask(request)
+            if "error" in reply:
+                skipped[w.impl] = f"failed while running: {reply['error']}"
+                workers.remove(w)
+                w.close()
+                continue
+            if request["timed"]:
+                records[w.impl]["times"] += reply["times"]
+                records[w.impl]["faults"] += reply["faults"]
+            records[w.impl]["losses"] += reply["losses"]
+
+    results = []
+    try:
+        quiet_before = wait_until_quiet(args.quiet_wait) if args.quiet_wait > 0 else None
+        meter = OtherLoad([w.proc.pid for w in workers])
+        turn({"cmd": "run", "steps": args.warmup, "timed": False})
+        for _ in range(-(-args.steps // args.block)):
+            turn({"cmd": "run", "steps": args.block, "timed": True})
+        others = meter.cpus()
+        for w in workers:
+            rec = records[w.impl]
+            stats = w.ask({"cmd": "stats"})
+            result = {
+                "workload": name,
+                "threads": threads,
+                "impl": w.impl,
+                "version": w.hello["version"],
+                "blas": w.hello["blas"],
+                "steps": len(rec["times"]),
+                **summarize(rec["times"]),
+                "times_ms": [round(1e3 * t, 4) for t in rec["times"]],
+                "faults_per_step": statistics.fmean(rec["faults"]),
+                "peak_rss_mb": stats["peak_rss"] / 2**20,
+                "rss_growth_mb": (stats["rss_end"] - stats["rss_start"]) / 2**20,
+                "losses": rec["losses"],  # warm-up steps first
+                "other_cpus_before": quiet_before,
+                "other_cpus": others,
+            }
+            if w.impl in ("numpy", "torch") and not args.quick:
+                result["gemm"] = w.ask({"cmd": "gemm"})["gemm"]
+            if w.impl == "numpy" and args.profile_steps:
+                result["profile"] = w.ask({"cmd": "profile", "steps": args.profile_steps})[
+                    "profile"
+                ]
+            results.append(result)
+    finally:
+        for w in workers:
+            w.close()
+    return results, skipped
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
+    parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    parser.add_argument("--impls", nargs="+", default=list(IMPLS), choices=IMPLS)
+    parser.add_argument("--steps", type=int, default=100, help="timed steps per implementation")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed steps first")
+    parser.add_argument("--block", type=int, default=10, help="steps per turn in a round")
+    parser.add_argument(
+        "--profile-steps", type=int, default=50, help="steps of the floor's per-layer profile"
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=120.0,
+        help="seconds to wait at most, before each configuration, for other work to stop",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run, writes nothing")
+    parser.add_argument(
+        "--unset-openblas-env",
+        action="store_true",
+        help=f"remove {' and '.join(OPENBLAS_ENV)} for the worker processes",
+    )
+    parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "benchmarks" / "results" / "train_step.json"
+    )
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--worker", choices=IMPLS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.steps, args.warmup, args.block, args.profile_steps, args.quiet_wait = 4, 2, 2, 0, 0
+        args.no_write = True
+    elif args.steps < MIN_TIMED_STEPS:
+        parser.error(f"--steps must be at least {MIN_TIMED_STEPS} (or use --quick)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table; write markdown and JSON unless told not to."""
+    args = parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.workloads[0], args.threads[0])
+        return 0
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    if args.unset_openblas_env:
+        for key in OPENBLAS_ENV:
+            env.pop(key, None)
+    results, skipped, problems = [], {}, []
+    load_start = os.getloadavg()
+    for threads in args.threads:
+        for name in args.workloads:
+            print(f"running {name} with {threads} thread(s): {' '.join(args.impls)}", flush=True)
+            config_results, config_skipped = run_config(name, threads, args.impls, args, env)
+            results += config_results
+            for impl, why in config_skipped.items():
+                skipped.setdefault(impl, {}).setdefault(why, []).append(f"{name}/{threads}")
+            losses = {r["impl"]: r["losses"] for r in config_results}
+            problems += check_losses(name, threads, losses)
+    run = {
+        "command": report.command_line(argv),
+        "machine": report.machine_info(),
+        "openblas_env": {k: env.get(k) for k in OPENBLAS_ENV},
+        "tuning_env": {k: v for k, v in sorted(env.items()) if k.startswith(TUNING_ENV_PREFIXES)},
+        "load_average": {"start": load_start, "end": os.getloadavg()},
+        "settings": {k: getattr(args, k) for k in ("steps", "warmup", "block", "threads")},
+        "skipped": skipped,
+        "results": results,
+        "loss_problems": problems,
+    }
+    text = report.markdown(run)
+    print(text)
+    if problems:
+        print("LOSSES DISAGREE, results not written:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 2
+    if not args.no_write:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(text)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(run, indent=1) + "\n")
+        print(f"wrote {args.markdown} and {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
