@@ -259,6 +259,10 @@ def run_config(
 
     def turn(request: dict[str, Any]) -> None:
         for w in list(workers):
+            if threads > 1:
+                # Idle BLAS/OpenMP threads of the previous worker spin for up to ~0.1 s before
+                # they sleep; with 2 cores they would steal one from this worker's block.
+                time.sleep(args.settle)
             reply = w.ask(request)
             if "error" in reply:
                 skipped[w.impl] = f"failed while running: {reply['error']}"
@@ -328,6 +332,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=120.0,
         help="seconds to wait at most, before each configuration, for other work to stop",
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.2,
+        help="seconds to pause before each worker's turn when running more than one thread, "
+        "so the previous worker's spinning BLAS threads go idle first",
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run, writes nothing")
     parser.add_argument(
         "--unset-openblas-env",
@@ -343,6 +354,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.warmup, args.block, args.profile_steps, args.quiet_wait = 4, 2, 2, 0, 0
+        args.settle = 0.0
         args.no_write = True
     elif args.steps < MIN_TIMED_STEPS:
         parser.error(f"--steps must be at least {MIN_TIMED_STEPS} (or use --quick)")

@@ -21,6 +21,7 @@ dropped as soon as a node's rule has run, unless ``retain_graph=True``.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,6 +38,7 @@ __all__ = [
     "enable_grad",
     "grad",
     "is_grad_enabled",
+    "key",
     "no_grad",
     "sum_to",
 ]
@@ -331,31 +333,39 @@ def _topological_order(roots: Iterable[Node], stop: set[int]) -> list[Node]:
     return order
 
 
+def key(t: Tensor) -> Node | Tensor:
+    """Where a tensor sits in the graph: the node that produced it, or the leaf itself."""
+    return t if t._node is None else t._node
+
+
 def backward(
-    roots: Sequence[Tensor],
+    roots: Sequence[Node | Tensor],
     grads: Sequence[np.ndarray],
     *,
     retain_graph: bool = False,
     accumulate: bool = True,
-    capture: Sequence[Tensor] = (),
+    capture: Sequence[Node | Tensor] = (),
     stop_at_capture: bool = False,
 ) -> list[np.ndarray | None]:
     """Backpropagate ``grads`` from ``roots`` through the recorded graph.
 
+    Roots and captured places are given by :func:`key`: a tensor's node, or a leaf tensor.
+    Holding a node keeps no tensor's data alive, which is how ``Layer`` remembers its last call.
+
     Args:
-        roots: tensors to start from; each must require grad.
+        roots: where to start; each must require grad.
         grads: the upstream gradient of each root, of the root's shape and dtype.
         retain_graph: keep the saved arrays so the graph can be walked again.
         accumulate: add gradients into the ``.grad`` of leaves that require grad. Leaves made
             by ``Layer`` to stand for its non-differentiable inputs never accumulate.
-        capture: tensors (leaves or not) whose total gradient is returned, in order; ``None``
-            for those the roots do not reach.
-        stop_at_capture: do not walk past captured tensors (``Layer.backward``'s boundary).
+        capture: places whose total gradient is returned, in order; ``None`` for those the
+            roots do not reach.
+        stop_at_capture: do not walk past captured places (``Layer.backward``'s boundary).
 
     Returns:
-        One gradient (or ``None``) per tensor in ``capture``.
+        One gradient (or ``None``) per entry of ``capture``.
     """
-    keys = [t._node if t._node is not None else t for t in capture]
+    keys = list(capture)
     capture_ids = {id(k) for k in keys}
     stop = capture_ids if stop_at_capture else set()
     root_nodes = []
@@ -364,20 +374,19 @@ def backward(
     leaves: dict[int, Tensor] = {}
 
     def deliver_to_leaf(leaf: Tensor, g: np.ndarray) -> None:
-        key = id(leaf)
-        if key in leaf_grads:
-            leaf_grads[key] = leaf_grads[key] + g
+        at = id(leaf)
+        if at in leaf_grads:
+            leaf_grads[at] = leaf_grads[at] + g
         else:
-            leaf_grads[key] = g
-            leaves[key] = leaf
+            leaf_grads[at] = g
+            leaves[at] = leaf
 
     for root, g in zip(roots, grads, strict=True):
-        if root._node is None:
+        if type(root) is not Node:
             deliver_to_leaf(root, g)
             continue
-        key = id(root._node)
-        node_grads[key] = node_grads[key] + g if key in node_grads else g
-        root_nodes.append(root._node)
+        node_grads[id(root)] = node_grads[id(root)] + g if id(root) in node_grads else g
+        root_nodes.append(root)
 
     order = _topological_order(root_nodes, stop)
 
@@ -426,8 +435,8 @@ def backward(
                 continue
             if type(edge) is Node:
                 gi = _fit(gi, edge.shape, edge.dtype, node, i)
-                key = id(edge)
-                node_grads[key] = node_grads[key] + gi if key in node_grads else gi
+                at = id(edge)
+                node_grads[at] = node_grads[at] + gi if at in node_grads else gi
             else:
                 deliver_to_leaf(edge, _fit(gi, edge.data.shape, edge.data.dtype, node, i))
 
@@ -447,10 +456,10 @@ def backward(
         g = captured.get(id(key_obj)) if type(key_obj) is Node else leaf_grads.get(id(key_obj))
         results.append(None if g is None else owned(g))
     if accumulate:
-        for key, leaf in leaves.items():
+        for at, leaf in leaves.items():
             if not leaf._accumulates or not leaf.requires_grad:
                 continue
-            g = leaf_grads[key]
+            g = leaf_grads[at]
             if leaf.grad is None:
                 leaf.grad = owned(g)
             else:
@@ -488,8 +497,10 @@ def grad(
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad")
-    roots, seeds = _prepare_roots(outputs, grad_outputs)
-    results = backward(roots, seeds, retain_graph=retain_graph, accumulate=False, capture=inputs)
+    roots, seeds = prepare_roots(outputs, grad_outputs)
+    results = backward(
+        roots, seeds, retain_graph=retain_graph, accumulate=False, capture=[key(t) for t in inputs]
+    )
     if not allow_unused:
         for i, g in enumerate(results):
             if g is None:
@@ -500,8 +511,8 @@ def grad(
     return tuple(results)
 
 
-def _prepare_roots(outputs: list[Tensor], grad_outputs: list[Any]) -> tuple[list, list]:
-    """Check each output can be differentiated and build its upstream gradient array."""
+def prepare_roots(outputs: list[Tensor], grad_outputs: list[Any]) -> tuple[list, list]:
+    """Check each output can be differentiated; return their keys and upstream gradients."""
     roots, seeds = [], []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs, strict=True)):
         if not out.requires_grad:
@@ -509,25 +520,24 @@ def _prepare_roots(outputs: list[Tensor], grad_outputs: list[Any]) -> tuple[list
                 f"output {i} does not require grad: it was computed from tensors that do not "
                 "require grad, or under no_grad()"
             )
-        roots.append(out)
-        seeds.append(seed_gradient(out, g))
+        roots.append(key(out))
+        seeds.append(seed_gradient(out.shape, out.dtype, g))
     return roots, seeds
 
 
-def seed_gradient(out: Tensor, grad: Any) -> np.ndarray:
-    """The upstream gradient for a root: ones for a one-element output, else ``grad`` checked.
-
-    Always a fresh array, so the caller's array never ends up inside some ``.grad``.
-    """
+def seed_gradient(shape: tuple[int, ...], dtype: np.dtype, grad: Any) -> np.ndarray:
+    """The upstream gradient for a root of ``shape`` and ``dtype``: ones for a one-element
+    output, else ``grad`` checked. Always a fresh array, so the caller's array never ends up
+    inside some ``.grad``."""
     if grad is None:
-        if out.data.size != 1:
+        if math.prod(shape) != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for one-element outputs; this "
-                f"output has shape {out.shape}, so pass grad= of that shape"
+                f"output has shape {shape}, so pass grad= of that shape"
             )
-        return np.ones(out.shape, dtype=out.dtype)
+        return np.ones(shape, dtype=dtype)
     g = grad.data if isinstance(grad, _Tensor) else grad
-    g = np.array(g, dtype=out.dtype, copy=True)
-    if g.shape != out.shape:
-        raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {out.shape}")
+    g = np.array(g, dtype=dtype, copy=True)
+    if g.shape != shape:
+        raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {shape}")
     return g

@@ -174,7 +174,7 @@ class Tensor:
             >>> (x * 3).sum().backward(); x.grad
             array([3., 3.], dtype=float32)
         """
-        roots, seeds = autograd._prepare_roots([self], [grad])
+        roots, seeds = autograd.prepare_roots([self], [grad])
         autograd.backward(roots, seeds, retain_graph=retain_graph)
 
     # ------------------------------------------------------------------ printing

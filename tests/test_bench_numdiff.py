@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.bench import numdiff
+from minigrad.bench import numdiff, report
 
 MAX_ABS_DIFF = 1e-8  # gradients are ~1e-3; central differences in float64 err by ~1e-10
 MEDIAN_REL_DIFF = 1e-7
@@ -90,7 +90,7 @@ def test_plot_is_skipped_with_a_note_without_matplotlib(
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     rows = [numdiff.NumdiffRow(**r) for r in quick["rows"]]
-    note = numdiff.write_plot(rows, tmp_path / "plot.png")
+    note = report.write_plot(rows, tmp_path / "plot.png")
     assert note is not None and "matplotlib is not installed" in note
     assert not (tmp_path / "plot.png").exists()
 
@@ -112,6 +112,6 @@ def test_parse_net_rejects_bad_specs(spec: str) -> None:
 def test_unsteady_timings_are_flagged(quick: dict[str, Any]) -> None:
     rows = [numdiff.NumdiffRow(**r) for r in quick["rows"]]
     busy = [*rows[:-1], dataclasses.replace(rows[-1], steadiness=4.0)]
-    assert numdiff.unsteady([dataclasses.replace(r, steadiness=1.0) for r in rows]) is None
-    warning = numdiff.unsteady(busy)
+    assert report.unsteady([dataclasses.replace(r, steadiness=1.0) for r in rows]) is None
+    warning = report.unsteady(busy)
     assert warning is not None and "784-16-10: 4x" in warning

@@ -338,7 +338,15 @@ class Layer:
             return self.forward(*[_as_tensor(x) for x in inputs], **kwargs)
         inputs = tuple(_as_input(x) for x in inputs)
         out = self.forward(*inputs, **kwargs)
-        object.__setattr__(self, "_record", (inputs, out))
+        # Remember where the inputs and the output sit in the graph (nodes, or leaves), not
+        # the tensors: a node holds no data, so the last call's activations can be freed.
+        places = [
+            autograd.key(x) if x.requires_grad else None for x in inputs if isinstance(x, Tensor)
+        ]
+        output = (autograd.key(out), out.shape, out.dtype) if isinstance(out, Tensor) else None
+        object.__setattr__(
+            self, "_record", (places, output, out.requires_grad if output else False)
+        )
         return out
 
     def backward(self, grad_output: Any = None, retain_graph: bool = False) -> Any:
@@ -361,25 +369,24 @@ class Layer:
                 f"{type(self).__name__}.backward() needs a forward pass first: call the layer "
                 "(with gradients enabled, not under no_grad()) before calling backward"
             )
-        inputs, out = self._record
-        if not isinstance(out, Tensor) or not out.requires_grad:
+        places, output, differentiable = self._record
+        if not differentiable:
             raise RuntimeError(
                 f"{type(self).__name__}.backward(): the output of the last call does not "
                 "depend on anything that requires grad"
             )
-        seed = autograd.seed_gradient(out, grad_output)
-        differentiable = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+        root, shape, dtype = output
+        seed = autograd.seed_gradient(shape, dtype, grad_output)
         grads = iter(
             autograd.backward(
-                [out],
+                [root],
                 [seed],
                 retain_graph=retain_graph,
-                capture=differentiable,
+                capture=[p for p in places if p is not None],
                 stop_at_capture=True,
             )
         )
-        tensors = [x for x in inputs if isinstance(x, Tensor)]
-        result = [next(grads) if x.requires_grad else None for x in tensors]
+        result = [None if p is None else next(grads) for p in places]
         return result[0] if len(result) == 1 else tuple(result)
 
     # ------------------------------------------------------------------ printing & copying

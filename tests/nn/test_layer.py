@@ -184,3 +184,21 @@ def test_copy_is_independent_and_drops_the_graph() -> None:
     assert (lin.weight.data != 0).any()
     with pytest.raises(RuntimeError, match="forward pass first"):
         twin.backward(np.ones((1, 2)))
+
+
+def test_a_layer_does_not_keep_its_last_activations_alive() -> None:
+    import weakref
+
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    hidden = model[1](model[0](np.ones((3, 4))))
+    probe = weakref.ref(hidden.data)
+    loss = model[2](hidden).sum()
+    loss.backward()
+    del hidden, loss
+    assert probe() is None  # the layers remember graph nodes, which hold no data
+
+
+def test_identity_layer_backward_passes_the_gradient_through() -> None:
+    drop = nn.Dropout(0.0)
+    drop(np.ones(3))
+    np.testing.assert_array_equal(drop.backward(np.array([1.0, 2.0, 3.0])), [1.0, 2.0, 3.0])
