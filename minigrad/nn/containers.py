@@ -1,4 +1,4 @@
-"""Containers: ``Sequential`` chains layers, ``LayerList`` holds them."""
+"""Containers: ``LayerList`` holds layers, ``Sequential`` also chains them."""
 
 from __future__ import annotations
 
@@ -8,50 +8,10 @@ from typing import Any
 from minigrad.nn.layer import Layer
 
 
-class Sequential(Layer):
-    """Layers applied one after the other; indexable, sliceable and iterable.
-
-    Sub-layers are named ``"0"``, ``"1"``, ... so parameters are named ``"0.weight"`` etc.
-
-    Example:
-        >>> import minigrad.nn as nn
-        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
-        >>> model(np.zeros((3, 4))).shape, len(model), type(model[1]).__name__
-        ((3, 2), 3, 'ReLU')
-    """
-
-    def __init__(self, *layers: Layer) -> None:
-        super().__init__()
-        for layer in layers:
-            self.append(layer)
-
-    def append(self, layer: Layer) -> Sequential:
-        """Add a layer at the end."""
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential: expected a Layer, got {type(layer).__name__}")
-        setattr(self, str(len(self)), layer)
-        return self
-
-    def forward(self, x: Any) -> Any:
-        for layer in self.children():
-            x = layer(x)
-        return x
-
-    def __getitem__(self, index: int | slice) -> Any:
-        layers = list(self.children())
-        if isinstance(index, slice):
-            return Sequential(*layers[index])
-        return layers[index]
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self.children())
-
-    def __iter__(self) -> Iterator[Layer]:
-        return self.children()
-
-
 class LayerList(Layer):
     """A list of layers whose parameters are registered (it has no ``forward`` of its own).
+
+    Sub-layers are named ``"0"``, ``"1"``, ... so parameters are named ``"0.weight"`` etc.
 
     Example:
         >>> import minigrad.nn as nn
@@ -68,15 +28,41 @@ class LayerList(Layer):
     def append(self, layer: Layer) -> LayerList:
         """Add a layer at the end."""
         if not isinstance(layer, Layer):
-            raise TypeError(f"LayerList: expected a Layer, got {type(layer).__name__}")
+            raise TypeError(f"{type(self).__name__}: expected a Layer, got {type(layer).__name__}")
         setattr(self, str(len(self)), layer)
         return self
 
-    def __getitem__(self, index: int) -> Layer:
-        return list(self.children())[index]
+    def _of(self, layers: list[Layer]) -> LayerList:
+        return LayerList(layers)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        layers = list(self.children())
+        return self._of(layers[index]) if isinstance(index, slice) else layers[index]
 
     def __len__(self) -> int:
         return sum(1 for _ in self.children())
 
     def __iter__(self) -> Iterator[Layer]:
         return self.children()
+
+
+class Sequential(LayerList):
+    """Layers applied one after the other; indexable, sliceable and iterable.
+
+    Example:
+        >>> import minigrad.nn as nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> model(np.zeros((3, 4))).shape, len(model), type(model[1]).__name__
+        ((3, 2), 3, 'ReLU')
+    """
+
+    def __init__(self, *layers: Layer) -> None:
+        super().__init__(layers)
+
+    def _of(self, layers: list[Layer]) -> Sequential:
+        return Sequential(*layers)
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.children():
+            x = layer(x)
+        return x
