@@ -48,6 +48,19 @@ def _geometry(x: np.ndarray, kernel, stride, padding) -> tuple:
     return x.shape, out_hw, kernel, stride, padding
 
 
+def _fold(combine: np.ufunc, xp: np.ndarray, geometry: tuple) -> np.ndarray:
+    """Combine (max or add) the slices of ``xp`` under every kernel offset into one output."""
+    _, out_hw, kernel, stride, _ = geometry
+    z = None
+    for _, _, (rows, cols) in shifted_slices(kernel, out_hw, stride):
+        if z is None:
+            z = workspace.empty_like(xp[:, :, rows, cols])
+            np.copyto(z, xp[:, :, rows, cols])
+        else:
+            combine(z, xp[:, :, rows, cols], out=z)
+    return z
+
+
 class MaxPool2d(Function):
     """``z = max over each window of x`` (padding counts as ``-inf``).
 
@@ -67,13 +80,7 @@ class MaxPool2d(Function):
     ) -> np.ndarray:
         geometry = _geometry(x, kernel, stride, padding)
         xp = padded(x, padding, -np.inf)
-        z = None
-        for _, _, (rows, cols) in shifted_slices(kernel, geometry[1], stride):
-            if z is None:
-                z = workspace.empty_like(xp[:, :, rows, cols])
-                np.copyto(z, xp[:, :, rows, cols])
-            else:
-                np.maximum(z, xp[:, :, rows, cols], out=z)
+        z = _fold(np.maximum, xp, geometry)
         ctx.geometry = geometry
         ctx.save(xp, z)
         return z
@@ -116,14 +123,7 @@ class AvgPool2d(Function):
         padding: tuple[int, int],
     ) -> np.ndarray:
         geometry = _geometry(x, kernel, stride, padding)
-        xp = padded(x, padding)
-        z = None
-        for _, _, (rows, cols) in shifted_slices(kernel, geometry[1], stride):
-            if z is None:
-                z = workspace.empty_like(xp[:, :, rows, cols])
-                np.copyto(z, xp[:, :, rows, cols])
-            else:
-                z += xp[:, :, rows, cols]
+        z = _fold(np.add, padded(x, padding), geometry)
         z *= 1.0 / (kernel[0] * kernel[1])
         ctx.geometry = geometry
         return z
