@@ -343,10 +343,9 @@ class Layer:
         places = [
             autograd.key(x) if x.requires_grad else None for x in inputs if isinstance(x, Tensor)
         ]
-        output = (autograd.key(out), out.shape, out.dtype) if isinstance(out, Tensor) else None
-        object.__setattr__(
-            self, "_record", (places, output, out.requires_grad if output else False)
-        )
+        differentiable = isinstance(out, Tensor) and out.requires_grad
+        output = (autograd.key(out), out.shape, out.dtype) if differentiable else None
+        object.__setattr__(self, "_record", (places, output))
         return out
 
     def backward(self, grad_output: Any = None, retain_graph: bool = False) -> Any:
@@ -369,8 +368,8 @@ class Layer:
                 f"{type(self).__name__}.backward() needs a forward pass first: call the layer "
                 "(with gradients enabled, not under no_grad()) before calling backward"
             )
-        places, output, differentiable = self._record
-        if not differentiable:
+        places, output = self._record
+        if output is None:
             raise RuntimeError(
                 f"{type(self).__name__}.backward(): the output of the last call does not "
                 "depend on anything that requires grad"
