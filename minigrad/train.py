@@ -260,7 +260,9 @@ def _step(
             if p.grad is not None and not np.isfinite(p.grad).all()
         ]
         if bad:
-            problem = f"a gradient is not finite (shape {bad[0].shape})"
+            named = dict(model.named_parameters()) if hasattr(model, "named_parameters") else {}
+            name = next((n for n, p in named.items() if p is bad[0]), f"shape {bad[0].shape}")
+            problem = f"the gradient of parameter {name} is not finite"
     if problem is not None:
         for b, data in zip(buffers, saved, strict=True):
             np.copyto(b.data, data)

@@ -135,7 +135,7 @@ def test_non_finite_gradient_also_stops() -> None:
     data = DataLoader(TensorDataset(np.ones((2, 2), np.float32), np.zeros(2, np.int64)), 2)
     with (
         np.errstate(divide="ignore", invalid="ignore"),
-        pytest.raises(NonFiniteLossError, match="gradient"),
+        pytest.raises(NonFiniteLossError, match="gradient of parameter weight is not finite"),
     ):
         fit(lin, loss_fn, opt, data, epochs=1, progress=False)
     np.testing.assert_array_equal(lin.weight.data, before)
