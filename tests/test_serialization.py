@@ -513,15 +513,20 @@ BAD_MEMBERS = {
 }
 
 
+def load_error_and_peak(path: Path) -> tuple[str, int]:
+    """The CheckpointError reason of loading ``path``, and the peak memory the load traced."""
+    tracemalloc.start()
+    try:
+        reason = load_error(path).reason
+        return reason, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.parametrize(("members", "reason"), BAD_MEMBERS.values(), ids=BAD_MEMBERS.keys())
 def test_bad_entries(tmp_path: Path, members: dict[str, bytes], reason: str) -> None:
     write_zip(tmp_path / "c", members)
-    tracemalloc.start()
-    try:
-        got = load_error(tmp_path / "c").reason
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    got, peak = load_error_and_peak(tmp_path / "c")
     assert reason in got
     assert peak < MAX_LOAD_ALLOCATION
 
@@ -552,12 +557,7 @@ def test_forged_entry_sizes_are_refused_before_allocating(
     patch_central_entry(tmp_path / "c", "w.npy", 24, "<I", size)  # uncompressed size
     if forge_compressed_size:
         patch_central_entry(tmp_path / "c", "w.npy", 20, "<I", size)
-    tracemalloc.start()
-    try:
-        got = load_error(tmp_path / "c").reason
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    got, peak = load_error_and_peak(tmp_path / "c")
     assert reason in got
     assert peak < MAX_LOAD_ALLOCATION
 
