@@ -72,9 +72,14 @@ def empty_like(x: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
     elementwise ops between them sweep memory in order), reused from the cache when free."""
     if x.ndim < 2 or x.flags.c_contiguous:
         return empty(x.shape, dtype or x.dtype)
-    order = memory_order(x)
-    base = empty(tuple(x.shape[a] for a in order), dtype or x.dtype)
-    return base.transpose(sorted(range(x.ndim), key=order.__getitem__))
+    return empty_ordered(x.shape, memory_order(x), dtype or x.dtype)
+
+
+def empty_ordered(shape: tuple[int, ...], order: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialized array of ``shape`` whose axes lie in memory in ``order`` (outermost
+    first), reused from the cache when free."""
+    base = empty(tuple(shape[a] for a in order), dtype)
+    return base.transpose(sorted(range(len(shape)), key=order.__getitem__))
 
 
 def laid_out_like(x: np.ndarray, template: np.ndarray) -> np.ndarray:

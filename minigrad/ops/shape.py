@@ -35,8 +35,7 @@ class Reshape(Function):
         grad_x = grad.reshape(ctx.in_shape)
         if ctx.order is None:
             return grad_x
-        laid_out = workspace.empty(tuple(ctx.in_shape[a] for a in ctx.order), grad.dtype)
-        laid_out = laid_out.transpose(np.argsort(ctx.order))
+        laid_out = workspace.empty_ordered(ctx.in_shape, ctx.order, grad.dtype)
         laid_out[...] = grad_x
         return laid_out
 
