@@ -1,21 +1,16 @@
 """Layers: the building blocks of models, each with ``forward`` and ``backward``."""
 
 from minigrad.nn import init
+from minigrad.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from minigrad.nn.containers import LayerList, Sequential
+from minigrad.nn.conv import Conv2d
+from minigrad.nn.dropout import Dropout
+from minigrad.nn.flatten import Flatten
 from minigrad.nn.layer import Layer, Parameter
-from minigrad.nn.layers import (
-    AvgPool2d,
-    Dropout,
-    Flatten,
-    LeakyReLU,
-    MaxPool2d,
-    ReLU,
-    Sigmoid,
-    Tanh,
-)
-from minigrad.nn.linear import Conv2d, Linear
+from minigrad.nn.linear import Linear
 from minigrad.nn.loss import CrossEntropyLoss, MSELoss
 from minigrad.nn.norm import BatchNorm1d, BatchNorm2d
+from minigrad.nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
     "AvgPool2d",
