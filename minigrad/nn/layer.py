@@ -9,6 +9,7 @@ last output down to its inputs, so no layer restates a derivative.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -335,27 +336,24 @@ class Layer:
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         if not autograd.is_grad_enabled():
             object.__setattr__(self, "_record", None)
-            return self.forward(*[_as_tensor(x) for x in inputs], **kwargs)
-        inputs = tuple(_as_input(x) for x in inputs)
+            return self.forward(*_map(_as_tensor, inputs), **kwargs)
+        inputs = _map(_as_input, inputs)
         out = self.forward(*inputs, **kwargs)
-        # Remember where the inputs and the output sit in the graph (nodes, or leaves), not
-        # the tensors: a node holds no data, so the last call's activations can be freed.
-        places = [
-            autograd.key(x) if x.requires_grad else None for x in inputs if isinstance(x, Tensor)
-        ]
-        differentiable = isinstance(out, Tensor) and out.requires_grad
-        output = (autograd.key(out), out.shape, out.dtype) if differentiable else None
-        object.__setattr__(self, "_record", (places, output))
+        # Remember where the inputs and outputs sit in the graph (nodes, or leaves), not the
+        # tensors: a node holds no data, so the last call's activations can be freed.
+        object.__setattr__(self, "_record", (_map(_input_place, inputs), _map(_output_place, out)))
         return out
 
     def backward(self, grad_output: Any = None, retain_graph: bool = False) -> Any:
         """Push ``grad_output`` (dL/d output) back through this layer's last call.
 
         Accumulates the gradients of this layer's parameters, exactly as ``loss.backward()``
-        would, and returns dL/d input as an ndarray: a tuple when the layer took several tensor
-        inputs, ``None`` for an input that is not differentiable (class targets). Calling it
-        on each layer of a ``Sequential`` from last to first reproduces ``loss.backward()``.
-        ``grad_output`` may be omitted for a one-element output (a loss).
+        would, and returns dL/d input as ndarrays in the structure of the inputs: one array for
+        one input, a tuple for several (nested as the inputs were, e.g. ``(x, (h0, c0))``),
+        ``None`` for an input that is not differentiable (class targets). ``grad_output``
+        comes in the structure of the output (``None`` for an output that is not used); it
+        may be omitted for a one-element output (a loss). Calling ``backward`` on each layer
+        of a ``Sequential`` from last to first reproduces ``loss.backward()``.
 
         Example:
             >>> import minigrad.nn as nn
@@ -363,30 +361,46 @@ class Layer:
             >>> relu.backward(np.array([5.0, 5.0]))
             array([0., 5.], dtype=float32)
         """
+        name = type(self).__name__
         if self._record is None:
             raise RuntimeError(
-                f"{type(self).__name__}.backward() needs a forward pass first: call the layer "
-                "(with gradients enabled, not under no_grad()) before calling backward"
+                f"{name}.backward() needs a forward pass first: call the layer (with gradients "
+                "enabled, not under no_grad()) before calling backward"
             )
-        places, output = self._record
-        if output is None:
+        places, outputs = self._record
+        roots, seeds = [], []
+        for i, (output, grad) in enumerate(_pairs(outputs, grad_output, name)):
+            if output is None:
+                if grad is not None:
+                    raise RuntimeError(
+                        f"{name}.backward(): output {i} does not require grad, but a gradient "
+                        "was given for it"
+                    )
+                continue
+            if grad is None and not (grad_output is None and _one_element(outputs)):
+                continue  # an output the loss does not use
+            roots.append(output.root)
+            seeds.append(autograd.seed_gradient(output.shape, output.dtype, grad))
+        if not roots:
             raise RuntimeError(
-                f"{type(self).__name__}.backward(): the output of the last call does not "
-                "depend on anything that requires grad"
+                f"{name}.backward(): no output of the last call depends on anything that "
+                "requires grad, or no gradient was given for one that does"
+                if grad_output is None
+                else f"{name}.backward(): every gradient given was None"
             )
-        root, shape, dtype = output
-        seed = autograd.seed_gradient(shape, dtype, grad_output)
+        flat_places = _leaves(places)
         grads = iter(
             autograd.backward(
-                [root],
-                [seed],
+                roots,
+                seeds,
                 retain_graph=retain_graph,
-                capture=[p for p in places if p is not None],
+                capture=[p for p in flat_places if p is not None],
                 stop_at_capture=True,
             )
         )
-        result = [None if p is None else next(grads) for p in places]
-        return result[0] if len(result) == 1 else tuple(result)
+        flat = [None if p is None else next(grads) for p in flat_places]
+        result = _unflatten(places, iter(flat))
+        return result[0] if len(result) == 1 else result
 
     # ------------------------------------------------------------------ printing & copying
     def extra_repr(self) -> str:
@@ -440,3 +454,66 @@ def _as_input(x: Any) -> Any:
         stand_in._accumulates = False
         return stand_in
     return x
+
+
+# Layers take and return nested tuples of tensors (a recurrent layer returns
+# ``(output, (h_n, c_n))``); these helpers walk such structures. Lists are data, not structure.
+def _map(fn: Any, tree: Any) -> Any:
+    """``tree`` with ``fn`` applied to every leaf (tuples, named tuples included, nest)."""
+    if isinstance(tree, tuple):
+        items = [_map(fn, item) for item in tree]
+        return type(tree)(*items) if hasattr(tree, "_fields") else tuple(items)
+    return fn(tree)
+
+
+def _leaves(tree: Any) -> list[Any]:
+    """The leaves of a nested tuple, depth first."""
+    if isinstance(tree, tuple):
+        return [leaf for item in tree for leaf in _leaves(item)]
+    return [tree]
+
+
+def _unflatten(tree: Any, leaves: Any) -> Any:
+    """Plain tuples shaped like ``tree``, filled from the iterator ``leaves``."""
+    if isinstance(tree, tuple):
+        return tuple(_unflatten(item, leaves) for item in tree)
+    return next(leaves)
+
+
+def _input_place(x: Any) -> Any:
+    return autograd.key(x) if isinstance(x, Tensor) and x.requires_grad else None
+
+
+class _Output:
+    """Where a differentiable output of a layer's last call sits in the graph."""
+
+    __slots__ = ("dtype", "root", "shape")
+
+    def __init__(self, y: Tensor) -> None:
+        self.root, self.shape, self.dtype = autograd.key(y), y.shape, y.dtype
+
+
+def _output_place(y: Any) -> _Output | None:
+    return _Output(y) if isinstance(y, Tensor) and y.requires_grad else None
+
+
+def _one_element(outputs: Any) -> bool:
+    """Whether the output is a single differentiable one-element tensor (a loss)."""
+    return not isinstance(outputs, tuple) and outputs is not None and math.prod(outputs.shape) == 1
+
+
+def _pairs(outputs: Any, grads: Any, name: str) -> list[tuple[Any, Any]]:
+    """Each output's record with its gradient, ``grads`` being in the outputs' structure
+    (``None`` standing for a whole subtree of unused outputs)."""
+    if not isinstance(outputs, tuple):
+        return [(outputs, grads)]
+    if grads is None:
+        return [(leaf, None) for leaf in _leaves(outputs)]
+    if not isinstance(grads, (tuple, list)) or len(grads) != len(outputs):
+        got = f"{len(grads)} items" if isinstance(grads, (tuple, list)) else type(grads).__name__
+        raise ValueError(
+            f"{name}.backward(): the output is a tuple of {len(outputs)}, so grad_output must "
+            f"be a tuple of {len(outputs)} in the same structure (None for unused parts); got "
+            f"{got}"
+        )
+    return [pair for o, g in zip(outputs, grads, strict=True) for pair in _pairs(o, g, name)]

@@ -135,3 +135,82 @@ def test_models_overfit_32_samples(kind: str) -> None:
     y = rng.integers(0, 4, 32)
     first, last = _overfit(model, x, y, steps=150, lr=0.2)
     assert last < first / 10, (first, last)
+
+
+class Step(nn.Layer):
+    """A recurrent-style layer: ``(x, (h, c)) -> (y, (h', c'))``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(np.linspace(-1.0, 1.0, 9).reshape(3, 3))
+
+    def forward(self, x, state):
+        h, c = state
+        c2 = c * 0.5 + (x @ self.w).tanh()
+        h2 = c2.tanh() * h
+        return h2 * 2.0, (h2, c2)
+
+
+def _nested_inputs(rng):
+    return tuple(mg.tensor(rng.standard_normal((2, 3)), dtype="float64") for _ in range(3))
+
+
+def test_nested_backward_equals_autograd_and_returns_the_input_structure(rng) -> None:
+    layer = Step().to("float64")
+    x, h, c = _nested_inputs(rng)
+    g_y, g_h, g_c = (rng.standard_normal((2, 3)) for _ in range(3))
+
+    xs = [t.detach().requires_grad_() for t in (x, h, c)]
+    y, (h2, c2) = layer(xs[0], (xs[1], xs[2]))
+    ((y * g_y).sum() + (h2 * g_h).sum() + (c2 * g_c).sum()).backward()
+    expected_w = layer.w.grad.copy()
+    layer.zero_grad()
+
+    layer(x, (h, c))
+    grad_x, (grad_h, grad_c) = layer.backward((g_y, (g_h, g_c)))
+    np.testing.assert_array_equal(layer.w.grad, expected_w)
+    for got, t in zip((grad_x, grad_h, grad_c), xs, strict=True):
+        np.testing.assert_array_equal(got, t.grad)
+
+
+def test_nested_backward_with_unused_outputs_and_constant_inputs(rng) -> None:
+    layer = Step().to("float64")
+    x, h, c = _nested_inputs(rng)
+    g_c = rng.standard_normal((2, 3))
+    c_leaf = c.detach().requires_grad_()
+    _, (_, c2) = layer(x, (h, c_leaf))
+    (c2 * g_c).sum().backward()
+    expected = c_leaf.grad.copy()
+
+    layer(x, (h, c))
+    grad_x, (grad_h, grad_c) = layer.backward((None, (None, g_c)))  # only c' is used
+    np.testing.assert_array_equal(grad_c, expected)
+    assert grad_h is None  # c' does not depend on h: no gradient reaches it
+    layer(x, (h, c))
+    grad_x, (grad_h, grad_c) = layer.backward((rng.standard_normal((2, 3)), None))
+    assert grad_x.shape == grad_h.shape == grad_c.shape == (2, 3)
+
+
+def test_nested_backward_refuses_a_gradient_in_the_wrong_structure(rng) -> None:
+    layer = Step().to("float64")
+    x, h, c = _nested_inputs(rng)
+    layer(x, (h, c))
+    with pytest.raises(ValueError, match=r"tuple of 2.*same structure"):
+        layer.backward(np.ones((2, 3)))
+    with pytest.raises(RuntimeError, match="every gradient given was None"):
+        layer.backward((None, (None, None)))
+
+
+def test_a_layer_returning_a_non_differentiable_output_alongside(rng) -> None:
+    class WithIndex(nn.Layer):
+        def forward(self, x):
+            return x.relu(), x.argmax(axis=1)
+
+    layer = WithIndex()
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    _, idx = layer(x)
+    assert not idx.requires_grad
+    grad = layer.backward((np.ones((3, 4)), None))
+    np.testing.assert_array_equal(grad, (x > 0).astype(np.float32))
+    with pytest.raises(RuntimeError, match="output 1 does not require grad"):
+        layer.backward((np.ones((3, 4)), np.ones(3)))
