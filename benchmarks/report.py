@@ -20,7 +20,19 @@ from typing import Any
 
 import numpy as np
 
-IMPL_NAMES = {"numpy": "floor (NumPy)", "minigrad": "minigrad", "torch": "PyTorch"}
+IMPL_NAMES = {
+    "numpy": "floor (NumPy)",
+    "minigrad": "minigrad",
+    "minigrad-reference": "minigrad, reference tier",
+    "torch": "PyTorch",
+}
+
+
+def impl_name(impl: str) -> str:
+    """How an implementation is named in tables (``minigrad@REV`` names itself)."""
+    return IMPL_NAMES.get(impl, impl)
+
+
 PROFILE_ORDER = [
     "conv GEMM",
     "conv im2col/col2im",
@@ -125,12 +137,9 @@ def results_table(rows: list[dict[str, Any]]) -> list[str]:
     for name, impls in by_workload.items():
         floor = impls.get("numpy", {}).get("median_ms")
         torch = impls.get("torch", {}).get("median_ms")
-        for impl in ("numpy", "minigrad", "torch"):
-            if impl not in impls:
-                continue
-            r = impls[impl]
+        for impl, r in impls.items():
             lines.append(
-                f"| {name} | {IMPL_NAMES[impl]} | {r['median_ms']:.2f} "
+                f"| {name} | {impl_name(impl)} | {r['median_ms']:.2f} "
                 f"| {r['min_ms']:.2f}-{r['max_ms']:.2f} | {ratio(r['median_ms'], floor)} "
                 f"| {ratio(r['median_ms'], torch)} | {r['peak_rss_mb']:.0f} "
                 f"| {r['rss_growth_mb']:+.1f} | {r['faults_per_step']:.0f} |"
@@ -158,7 +167,7 @@ def loss_lines(results: list[dict[str, Any]], steps: int = 5) -> list[str]:
     lines = ["| workload | threads | implementation | first losses |", "|---|--:|---|---|"]
     for r in results:
         losses = ", ".join(f"{v:.6f}" for v in r["losses"][:steps])
-        lines.append(f"| {r['workload']} | {r['threads']} | {IMPL_NAMES[r['impl']]} | {losses} |")
+        lines.append(f"| {r['workload']} | {r['threads']} | {impl_name(r['impl'])} | {losses} |")
     return lines
 
 
@@ -303,13 +312,13 @@ def markdown(run: dict[str, Any]) -> str:
         seen.add((r["impl"], r["threads"]))
         version = f" {r['version']}" if r["version"] else ""
         out.append(
-            f"- {IMPL_NAMES[r['impl']]}{version}, {r['threads']} thread(s): "
+            f"- {impl_name(r['impl'])}{version}, {r['threads']} thread(s): "
             f"{blas_summary(r['blas'])}"
         )
     for impl, reasons in run["skipped"].items():
         for why, configs in reasons.items():
             where = ", ".join(configs)
-            out.append(f"- {IMPL_NAMES[impl]}: skipped on {where} (workload/threads): {why}")
+            out.append(f"- {impl_name(impl)}: skipped on {where} (workload/threads): {why}")
     for threads in threads_run:
         rows = [r for r in results if r["threads"] == threads]
         out += ["", f"## Results, {threads} thread(s)", ""]

@@ -17,6 +17,14 @@ Run from the repository root::
     python -m benchmarks.train_step                      # full run, writes docs/benchmarks.md
     python -m benchmarks.train_step --quick              # smoke run, writes nothing
     python -m benchmarks.train_step --impls numpy torch --threads 1 --workloads W2
+    python -m benchmarks.train_step --baseline main~3 --impls numpy minigrad --threads 1 \
+        --json benchmarks/results/before_after.json --markdown /dev/null
+
+``--baseline REV`` adds one more worker, ``minigrad@REV``, running the ``minigrad`` package as it
+was at git revision ``REV`` (exported with ``git archive``) on the same workloads, interleaved
+with the others: the before/after comparison of a change, measured in one run.
+``minigrad-reference`` is minigrad with every op on its readable reference rule
+(``minigrad.kernels.use("reference")``): the price of readability.
 
 Example:
     >>> summarize([1.0, 3.0, 2.0])["median_ms"]
@@ -41,10 +49,12 @@ from benchmarks.machine_load import OtherLoad, wait_until_quiet
 from benchmarks.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
-IMPLS = ("numpy", "minigrad", "torch")
+IMPLS = ("numpy", "minigrad", "minigrad-reference", "torch")
+DEFAULT_IMPLS = ("numpy", "minigrad", "torch")
 MODULES = {
     "numpy": "benchmarks.reference_numpy",
     "minigrad": "benchmarks.impl_minigrad",
+    "minigrad-reference": "benchmarks.impl_minigrad",
     "torch": "benchmarks.impl_torch",
 }
 OPENBLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -120,7 +130,11 @@ def worker(impl: str, workload_name: str, threads: int) -> None:
 
         from benchmarks.workloads import make_workload
 
-        module = importlib.import_module(MODULES[impl])
+        module = importlib.import_module(MODULES[impl.partition("@")[0]])
+        if impl == "minigrad-reference":
+            import minigrad.kernels
+
+            minigrad.kernels.use("reference")
         limiter = threadpool_limits(threads)
         if hasattr(module, "set_threads"):
             module.set_threads(threads)
@@ -178,6 +192,8 @@ class Worker:
     """A running worker process and its replies."""
 
     def __init__(self, impl: str, workload: str, threads: int, env: dict[str, str]) -> None:
+        if "@" in impl:  # the package as it was at a git revision, found first on the path
+            env = {**env, "PYTHONPATH": os.pathsep.join([env["BASELINE_PATH"], env["PYTHONPATH"]])}
         cmd = [sys.executable, "-m", "benchmarks.train_step", "--worker", impl]
         cmd += ["--workloads", workload, "--threads", str(threads)]
         self.impl = impl
@@ -314,12 +330,34 @@ def run_config(
     return results, skipped
 
 
+def export_package(revision: str) -> str:
+    """A temporary folder holding the ``minigrad`` package as it was at git ``revision``."""
+    import tarfile
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="minigrad-baseline-")
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "minigrad"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--impls", nargs="+", default=list(IMPLS), choices=IMPLS)
+    parser.add_argument("--impls", nargs="+", default=list(DEFAULT_IMPLS), choices=IMPLS)
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run minigrad as it was at git revision REV, interleaved (before/after)",
+    )
     parser.add_argument("--steps", type=int, default=100, help="timed steps per implementation")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first")
     parser.add_argument("--block", type=int, default=10, help="steps per turn in a round")
@@ -350,7 +388,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--json", type=Path, default=ROOT / "benchmarks" / "results" / "train_step.json"
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
-    parser.add_argument("--worker", choices=IMPLS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.warmup, args.block, args.profile_steps, args.quiet_wait = 4, 2, 2, 0, 0
@@ -372,12 +410,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.unset_openblas_env:
         for key in OPENBLAS_ENV:
             env.pop(key, None)
+    impls = list(args.impls)
+    if args.baseline:
+        env["BASELINE_PATH"] = export_package(args.baseline)
+        impls.append(f"minigrad@{args.baseline}")
     results, skipped, problems = [], {}, []
     load_start = os.getloadavg()
     for threads in args.threads:
         for name in args.workloads:
-            print(f"running {name} with {threads} thread(s): {' '.join(args.impls)}", flush=True)
-            config_results, config_skipped = run_config(name, threads, args.impls, args, env)
+            print(f"running {name} with {threads} thread(s): {' '.join(impls)}", flush=True)
+            config_results, config_skipped = run_config(name, threads, impls, args, env)
             results += config_results
             for impl, why in config_skipped.items():
                 skipped.setdefault(impl, {}).setdefault(why, []).append(f"{name}/{threads}")
