@@ -4,7 +4,7 @@
 from minigrad.tensor import Tensor, tensor
 
 # isort: split
-from minigrad import data, functional, gradcheck, nn, optim
+from minigrad import data, functional, gradcheck, kernels, nn, optim
 from minigrad.autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.creation import arange, eye, ones, ones_like, rand, randn, zeros, zeros_like
 from minigrad.dtypes import get_default_dtype, set_default_dtype
@@ -12,6 +12,10 @@ from minigrad.ops.elementwise import where
 from minigrad.ops.shape import concat, stack
 from minigrad.random import manual_seed
 from minigrad.serialization import CheckpointError, load, save
+
+# isort: split
+# The fast tier registers its kernels against the reference rules imported above.
+from minigrad import _kernels  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -30,6 +34,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "kernels",
     "load",
     "manual_seed",
     "nn",

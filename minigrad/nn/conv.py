@@ -6,7 +6,8 @@ import numpy as np
 
 from minigrad.nn import init
 from minigrad.nn.layer import Layer, Parameter
-from minigrad.ops.conv import Pair, conv2d, pair
+from minigrad.ops.conv import conv2d
+from minigrad.ops.geometry import Pair, pair
 from minigrad.tensor import Tensor
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from minigrad.nn.layer import Layer
-from minigrad.ops.conv import Pair
+from minigrad.ops.geometry import Pair
 from minigrad.ops.pool import avg_pool2d, max_pool2d
 from minigrad.tensor import Tensor
 

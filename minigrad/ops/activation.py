@@ -5,12 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from minigrad import kernels
 from minigrad.autograd import Function, Node
-from minigrad.ops import _workspace as workspace
 from minigrad.ops._common import as_float, as_tensor
 from minigrad.tensor import Tensor
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` in one pass that never overflows (SciPy's ``expit``).
+
+    SciPy is imported on first use: ``scipy.special`` takes a good part of a second to import,
+    which ``import minigrad`` should not pay.
+    """
+    from scipy.special import expit as scipy_expit
+
+    return scipy_expit(x)
 
 
 class ReLU(Function):
@@ -20,17 +30,14 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray) -> np.ndarray:
-        z = np.maximum(x, 0, out=workspace.empty_like(x))
+        z = np.maximum(x, 0)
         ctx.save(z)
         return z
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
         (z,) = ctx.saved
-        grad = workspace.laid_out_like(grad, z)
-        # multiplying by a boolean mask is an order of magnitude faster than np.where here
-        mask = np.greater(z, 0, out=workspace.empty_like(z, np.bool_))
-        return np.multiply(grad, mask, out=workspace.empty_like(z, grad.dtype))
+        return grad * (z > 0)
 
 
 class LeakyReLU(Function):
@@ -51,13 +58,13 @@ class LeakyReLU(Function):
 class Sigmoid(Function):
     """``z = 1 / (1 + exp(-x))``.   ``dx = g * z * (1 - z)``.
 
-    ``scipy.special.expit`` never overflows. The factor ``z (1 - z)`` is at most 1/4 and
+    ``expit`` never overflows. The factor ``z (1 - z)`` is at most 1/4 and
     vanishes as ``|x|`` grows: a saturated sigmoid passes almost no gradient back.
     """
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray) -> np.ndarray:
-        z = special.expit(as_float(x))
+        z = expit(as_float(x))
         ctx.save(z)
         return z
 
@@ -137,7 +144,7 @@ def relu(x: Any) -> Tensor:
         >>> relu(Tensor([-1.0, 2.0])).tolist()
         [0.0, 2.0]
     """
-    return ReLU.apply(as_tensor(x))
+    return kernels.pick(ReLU).apply(as_tensor(x))
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from minigrad.autograd import Function, Node
 from minigrad.ops._common import as_float, as_tensor, operands
+from minigrad.ops.activation import expit
 from minigrad.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -140,7 +140,7 @@ class BCEWithLogits(Function):
         scale = _scale(grad, ctx.reduction, x.size)
         need_x, need_y = ctx.needs_input_grad
         return (
-            (special.expit(x) - y) * scale if need_x else None,
+            (expit(x) - y) * scale if need_x else None,
             -x * scale if need_y else None,
         )
 

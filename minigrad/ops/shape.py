@@ -11,33 +11,21 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
-from minigrad.ops import _workspace as workspace
 from minigrad.ops._common import as_tensor, normalize_axis, shape_error
 from minigrad.tensor import Tensor
 
 
 class Reshape(Function):
-    """``z = x`` viewed with a new shape.   ``dx = g`` reshaped back to ``x``'s shape.
-
-    When ``x`` was stored with permuted axes (a batch-last image from a convolution), ``dx``
-    is laid out the same way, so the ops further back read it with the stride they expect.
-    """
+    """``z = x`` viewed with a new shape.   ``dx = g`` reshaped back to ``x``'s shape."""
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         ctx.in_shape = x.shape
-        # only a permuted (e.g. batch-last) layout is worth restoring in the backward
-        ctx.order = None if x.flags.c_contiguous or x.ndim < 2 else workspace.memory_order(x)
         return x.reshape(shape)
 
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
-        grad_x = grad.reshape(ctx.in_shape)
-        if ctx.order is None:
-            return grad_x
-        laid_out = workspace.empty_ordered(ctx.in_shape, ctx.order, grad.dtype)
-        laid_out[...] = grad_x
-        return laid_out
+        return grad.reshape(ctx.in_shape)
 
 
 class Transpose(Function):

@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from support import CONV_GRID as GRID
+from support import CONV_IDS as IDS
 from support import FWD_ATOL, FWD_RTOL, GC_ATOL, GC_EPS, GC_RTOL
 
 import minigrad as mg
@@ -33,19 +35,6 @@ def conv2d_reference(x, w, b, stride, padding, dilation, groups):
         ]
         out[i, oc, y, xx] = (patch * w[oc]).sum() + (0 if b is None else b[oc])
     return out
-
-
-GRID = [
-    # (N, C, H, W, O, kernel, stride, padding, dilation, groups)
-    (2, 3, 5, 6, 4, (3, 3), (1, 1), (0, 0), (1, 1), 1),
-    (2, 3, 5, 6, 4, (3, 3), (1, 1), (1, 1), (1, 1), 1),
-    (1, 2, 7, 7, 3, (3, 2), (2, 1), (1, 0), (1, 1), 1),
-    (2, 4, 7, 8, 6, (3, 3), (2, 2), (2, 1), (2, 1), 2),
-    (1, 4, 6, 6, 4, (1, 1), (1, 1), (0, 0), (1, 1), 4),
-    (1, 2, 4, 5, 2, (4, 5), (1, 1), (0, 0), (1, 1), 1),
-    (3, 1, 6, 6, 2, (2, 2), (3, 3), (1, 1), (1, 1), 1),
-]
-IDS = [f"k{g[5]}s{g[6]}p{g[7]}d{g[8]}g{g[9]}" for g in GRID]
 
 
 def _case(rng, setting, dtype="float64"):

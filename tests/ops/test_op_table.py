@@ -1,12 +1,18 @@
-"""One table describes every core op; it drives the forward, gradcheck and shape/dtype tests.
+"""One table describes every op; it drives the forward, gradcheck and shape/dtype tests.
 
 Each row names the op, a minigrad function of tensors, a NumPy/SciPy reference of arrays, the
 input shapes to try (broadcasting, size-1 axes and 0-d included) and a sampler that keeps inputs
-away from kinks and outside-domain values.
+away from kinks and outside-domain values. The table checks the reference rules of
+``minigrad/ops/`` (every one of them has a row: a test says so); the fast kernels are held equal
+to those rules in ``tests/_kernels/test_tiers.py``, and the image ops' full geometry grids run in
+their own files.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,6 +26,9 @@ from support import FWD_ATOL, FWD_RTOL, GC_ATOL, GC_EPS, GC_RTOL, away_from
 
 import minigrad as mg
 import minigrad.functional as F
+import minigrad.ops
+from minigrad import kernels
+from minigrad.autograd import Function, Node
 from minigrad.gradcheck import gradcheck
 
 Sampler = Callable[[np.random.Generator, tuple[int, ...], int], np.ndarray]
@@ -83,6 +92,33 @@ LABELS = np.array([2, 0, 1, 2, 3])
 
 def _ref_leaky(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, x, 0.1 * x)
+
+
+def _windows(x: np.ndarray, kernel, stride, padding, dilation=(1, 1), fill=0.0) -> np.ndarray:
+    """Receptive fields (N, C, OH, OW, KH, KW), written independently of minigrad.ops.geometry."""
+    (ph, pw), (dh, dw) = padding, dilation
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    span = (dh * (kernel[0] - 1) + 1, dw * (kernel[1] - 1) + 1)
+    view = np.lib.stride_tricks.sliding_window_view(xp, span, axis=(2, 3))
+    return view[:, :, :: stride[0], :: stride[1], ::dh, ::dw]
+
+
+def _ref_conv(x, w, b, stride=(2, 1), padding=(1, 1), dilation=(1, 2), groups=2):
+    fields = _windows(x, w.shape[2:], stride, padding, dilation)
+    n, c, oh, ow = fields.shape[:4]
+    o = w.shape[0]
+    fields = fields.reshape(n, groups, c // groups, oh, ow, *w.shape[2:])
+    z = np.einsum("ngcpqij,gocij->ngopq", fields, w.reshape(groups, o // groups, *w.shape[1:]))
+    return z.reshape(n, o, oh, ow) + b[:, None, None]
+
+
+def _ref_batch_norm(x, gamma, beta):
+    axes = (0, 2, 3)
+    xhat = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + 1e-5)
+    return xhat * gamma[:, None, None] + beta[:, None, None]
+
+
+RUNNING = np.array([0.5, -0.2, 0.1]), np.array([1.5, 0.7, 2.0])
 
 
 CASES = [
@@ -231,6 +267,49 @@ CASES = [
         lambda x: special.log_softmax(x, 1),
         [((2, 3, 4),)],
     ),
+    # image ops (their full geometry grids are in test_conv.py and test_pool.py)
+    Case(
+        "conv2d",
+        lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
+        _ref_conv,
+        [((2, 4, 5, 6), (4, 2, 3, 2), (4,))],
+    ),
+    Case(
+        "max_pool2d",
+        lambda x: F.max_pool2d(x, 3, 2, 1),
+        lambda x: _windows(x, (3, 3), (2, 2), (1, 1), fill=-np.inf).max(axis=(-2, -1)),
+        [((2, 3, 6, 5),)],
+        distinct,
+    ),
+    Case(
+        "avg_pool2d",
+        lambda x: F.avg_pool2d(x, (2, 3), (1, 2), (1, 1)),
+        lambda x: _windows(x, (2, 3), (1, 2), (1, 1)).mean(axis=(-2, -1)),
+        [((2, 3, 5, 6),)],
+    ),
+    Case(
+        "batch_norm_train",
+        lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True),
+        _ref_batch_norm,
+        [((4, 3, 2, 5), (3,), (3,))],
+    ),
+    Case(
+        "batch_norm_eval",
+        lambda x, g, b: F.batch_norm(x, *RUNNING, g, b, training=False),
+        lambda x, g, b: (
+            (x - RUNNING[0][:, None, None])
+            / np.sqrt(RUNNING[1][:, None, None] + 1e-5)
+            * g[:, None, None]
+            + b[:, None, None]
+        ),
+        [((4, 3, 2, 5), (3,), (3,))],
+    ),
+    Case(
+        "dropout",
+        lambda x: F.dropout(x, 0.3, generator=np.random.default_rng(7)),
+        lambda x: x * (np.random.default_rng(7).random(x.shape) >= 0.3) / 0.7,
+        [((4, 5),)],
+    ),
     # losses
     *[
         Case(
@@ -285,6 +364,13 @@ def _inputs(case: Case, shapes, rng, dtype="float64") -> list[np.ndarray]:
     return [np.asarray(case.sample(rng, s, i), dtype=dtype) for i, s in enumerate(shapes)]
 
 
+@pytest.fixture(autouse=True)
+def _reference_tier():
+    """The table checks the reference rules, the ones the docs derive."""
+    with kernels.use("reference"):
+        yield
+
+
 @pytest.mark.parametrize(("case", "shapes"), PARAMS)
 def test_forward_matches_reference(case: Case, shapes, rng) -> None:
     arrays = _inputs(case, shapes, rng)
@@ -300,11 +386,13 @@ def test_gradcheck(case: Case, shapes, rng) -> None:
     assert gradcheck(case.fn, tensors, eps=GC_EPS, atol=GC_ATOL, rtol=GC_RTOL)
 
 
+@pytest.mark.parametrize("tier", kernels.TIERS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(("case", "shapes"), PARAMS)
-def test_gradient_shape_and_dtype_match_input(case: Case, shapes, rng, dtype: str) -> None:
+def test_gradient_shape_and_dtype_match_input(case: Case, shapes, rng, dtype, tier) -> None:
     tensors = [mg.tensor(a, dtype=dtype, requires_grad=True) for a in _inputs(case, shapes, rng)]
-    out = case.fn(*tensors)
+    with kernels.use(tier):
+        out = case.fn(*tensors)
     assert out.dtype == np.dtype(dtype) or case.name == "astype"
     out.backward(rng.standard_normal(out.shape))
     for t in tensors:
@@ -342,3 +430,42 @@ def test_broadcasting_fuzz(op: str, shapes, seed: int) -> None:
     assert gradcheck(fn, tensors, eps=GC_EPS, atol=GC_ATOL, rtol=GC_RTOL)
     for t in tensors:
         assert t.grad is None  # gradcheck does not touch .grad
+
+
+def _reference_rules() -> set[type]:
+    """Every Function subclass defined in a module of minigrad/ops/."""
+    rules = set()
+    for info in pkgutil.iter_modules(minigrad.ops.__path__):
+        module = importlib.import_module(f"minigrad.ops.{info.name}")
+        rules.update(
+            obj
+            for obj in vars(module).values()
+            if inspect.isclass(obj)
+            and issubclass(obj, Function)
+            and obj.__module__ == module.__name__
+        )
+    return rules
+
+
+def _functions_in_graph(out: mg.Tensor) -> set[type]:
+    seen, stack, found = set(), [out.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if type(node) is Node and id(node) not in seen:
+            seen.add(id(node))
+            found.add(node.function)
+            stack.extend(node.edges)
+    return found
+
+
+def test_every_reference_rule_has_a_row(rng) -> None:
+    exercised = set()
+    for case in CASES:
+        for shapes in case.shapes:
+            tensors = [
+                mg.tensor(a, dtype="float64", requires_grad=True)
+                for a in _inputs(case, shapes, rng)
+            ]
+            exercised |= _functions_in_graph(case.fn(*tensors))
+    missing = sorted(rule.__name__ for rule in _reference_rules() - exercised)
+    assert not missing, f"ops with no row in the op table: {missing}"

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 from support import FWD_ATOL, FWD_RTOL, GC_ATOL, GC_EPS, GC_RTOL
+from support import POOL_SETTINGS as SETTINGS
 
 import minigrad as mg
 import minigrad.functional as F
@@ -22,15 +23,6 @@ def pool_reference(x, kernel, stride, padding, reduce, fill):
     for i, j in itertools.product(range(oh), range(ow)):
         out[:, :, i, j] = reduce(xp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw], (2, 3))
     return out
-
-
-SETTINGS = [
-    ((2, 2), (2, 2), (0, 0)),
-    ((3, 3), (2, 2), (1, 1)),
-    ((3, 3), (1, 1), (1, 1)),
-    ((2, 3), (1, 2), (1, 1)),
-    ((3, 2), (3, 1), (0, 1)),
-]
 
 
 def _distinct(rng, shape):
