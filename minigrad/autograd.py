@@ -24,12 +24,11 @@ import functools
 import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor
 
 __all__ = [
     "Function",
@@ -44,10 +43,6 @@ __all__ = [
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-
-# Set by minigrad.tensor once the class exists (the two modules depend on each other).
-_Tensor: Any = None
-
 
 # ---------------------------------------------------------------------------------------------
 # grad mode
@@ -224,7 +219,6 @@ class Function:
         Positional inputs may be Tensors or constants (Python numbers, ndarrays); constants
         are passed to ``forward`` unchanged and receive no gradient.
         """
-        Tensor = _Tensor
         record = False
         if _grad_mode.enabled:
             for t in inputs:
@@ -256,7 +250,8 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes that broadcasting added or stretched, down to ``shape``.
 
     If ``x`` of shape ``shape`` was broadcast to ``grad.shape`` in the forward pass, every
-    element of ``x`` was used once per copy, so its gradient is the sum over the copies.
+    element of ``x`` was used once per copy, so its gradient is the sum over the copies. A
+    ``grad`` that ``shape`` does not broadcast to raises ``ValueError``.
 
     Example:
         >>> sum_to(np.ones((4, 2, 3)), (2, 1)).tolist()
@@ -265,20 +260,13 @@ def sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    if lead < 0:
-        return np.broadcast_to(grad, shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    if grad.shape != shape:
-        grad = (
-            grad.reshape(shape)
-            if grad.size == int(np.prod(shape))
-            else (np.broadcast_to(grad.reshape(grad.shape[lead:]), shape))
-        )
-    return grad
+    if lead >= 0:
+        stretched = (lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+        axes = (*range(lead), *stretched)
+        summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+        if summed.shape[lead:] == shape:
+            return summed.reshape(shape)
+    raise ValueError(f"a gradient of shape {grad.shape} cannot be summed to shape {shape}")
 
 
 def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, node: Node, i: int) -> np.ndarray:
@@ -487,7 +475,6 @@ def grad(
         >>> mg.grad((x * x).sum(), x)
         (array([2., 4.], dtype=float32),)
     """
-    Tensor = _Tensor
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray, float, int)):
@@ -536,7 +523,7 @@ def seed_gradient(shape: tuple[int, ...], dtype: np.dtype, grad: Any) -> np.ndar
                 f"output has shape {shape}, so pass grad= of that shape"
             )
         return np.ones(shape, dtype=dtype)
-    g = grad.data if isinstance(grad, _Tensor) else grad
+    g = grad.data if isinstance(grad, Tensor) else grad
     g = np.array(g, dtype=dtype, copy=True)
     if g.shape != shape:
         raise ValueError(f"backward: grad has shape {g.shape} but the output has shape {shape}")

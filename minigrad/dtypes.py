@@ -51,9 +51,3 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     if kind in "iub":
         return array
     raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
-
-
-def float_dtype_of(*arrays: Any) -> np.dtype:
-    """The float dtype results of these operands should have (the default for integers)."""
-    kinds = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
-    return np.result_type(*kinds) if kinds else _default_dtype

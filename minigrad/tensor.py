@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from minigrad import autograd
 from minigrad.dtypes import as_array, get_default_dtype
+
+if TYPE_CHECKING:
+    from minigrad.autograd import Node
 
 __all__ = ["Tensor", "tensor"]
 
@@ -42,14 +44,14 @@ class Tensor:
             data = data.data
         self.data = as_array(data, dtype)
         self.grad = None
-        self._node: autograd.Node | None = None
+        self._node: Node | None = None
         self._accumulates = True
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, data: np.ndarray, node: autograd.Node | None) -> Tensor:
+    def _wrap(cls, data: np.ndarray, node: Node | None) -> Tensor:
         """A tensor around an op's result (no conversion), produced by ``node`` if given."""
         t = object.__new__(cls)
         t.data = data
@@ -86,7 +88,7 @@ class Tensor:
         return self._node is None
 
     @property
-    def grad_fn(self) -> autograd.Node | None:
+    def grad_fn(self) -> Node | None:
         """The graph node that produced this tensor (``None`` for leaves)."""
         return self._node
 
@@ -413,9 +415,9 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-autograd._Tensor = Tensor
-
-# The ops import Tensor, so they are bound after it exists.
+# The engine and the ops build Tensors and Tensor's methods call them: they are imported once
+# the class exists (minigrad/__init__.py imports this module first).
+from minigrad import autograd  # noqa: E402
 from minigrad.ops import activation as _act  # noqa: E402
 from minigrad.ops import compare as _compare  # noqa: E402
 from minigrad.ops import elementwise as _ew  # noqa: E402

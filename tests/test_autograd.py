@@ -12,6 +12,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.functional as F
+from minigrad.autograd import Function, sum_to
 
 
 def test_reused_node_accumulates() -> None:
@@ -256,3 +257,32 @@ def test_deep_graph_that_is_never_backpropagated_is_freed() -> None:
         h = h + 1.0
     del h  # tearing down a long chain must not overflow the C stack either
     assert first() is None
+
+
+@pytest.mark.parametrize(
+    ("grad_shape", "shape", "expected"),
+    [((4, 2, 3), (2, 1), [[12.0], [12.0]]), ((2, 3), (1, 3), [[2.0, 2.0, 2.0]]), ((3,), (), 3.0)],
+)
+def test_sum_to_undoes_broadcasting(grad_shape, shape, expected) -> None:
+    assert sum_to(np.ones(grad_shape), shape).tolist() == expected
+
+
+class _WrongShape(Function):
+    """A broken rule: returns a gradient transposed, or smaller than its input."""
+
+    @staticmethod
+    def forward(ctx, x, bad_shape):
+        ctx.bad_shape = bad_shape
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.ones(ctx.bad_shape)
+
+
+@pytest.mark.parametrize("bad_shape", [(3, 2), (3,), (2, 3, 1)])
+def test_a_rule_returning_a_gradient_of_the_wrong_shape_is_named(bad_shape) -> None:
+    x = mg.tensor(np.ones((2, 3)), requires_grad=True)
+    y = _WrongShape.apply(x, bad_shape=bad_shape)
+    with pytest.raises(RuntimeError, match=r"_WrongShape.backward returned a gradient of shape"):
+        y.sum().backward()
