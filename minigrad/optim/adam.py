@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.optim.optimizer import Optimizer, ParamsT
+from minigrad.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
 
@@ -32,7 +33,6 @@ class Adam(Optimizer):
         array([0.9, 2.1], dtype=float32)
     """
 
-    _counters = ("step",)
     _decoupled = False
 
     def __init__(
@@ -68,9 +68,18 @@ class Adam(Optimizer):
         if not isinstance(group["amsgrad"], bool | np.bool_):
             raise ValueError(f"{self._name}: amsgrad must be a bool, got {group['amsgrad']!r}")
 
-    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
-        keys = ("step", "exp_avg", "exp_avg_sq")
-        return (*keys, "max_exp_avg_sq") if group["amsgrad"] else keys
+    def init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The step count and the moment estimates (and their running maximum with amsgrad).
+
+        Example:
+            >>> from minigrad import Tensor; p = Tensor([1.0], requires_grad=True)
+            >>> opt = Adam([p], amsgrad=True); list(opt.init_state(p, opt.param_groups[0]))
+            ['step', 'exp_avg', 'exp_avg_sq', 'max_exp_avg_sq']
+        """
+        state = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        return state
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place (see the class docstring)."""
@@ -90,10 +99,7 @@ class Adam(Optimizer):
                 w = p.data
                 st = state.get(p)
                 if st is None:
-                    st = {"step": 0, "exp_avg": np.zeros_like(w), "exp_avg_sq": np.zeros_like(w)}
-                    if amsgrad:
-                        st["max_exp_avg_sq"] = np.zeros_like(w)
-                    state[p] = st
+                    st = state[p] = self.init_state(p, group)
                 t = st["step"] = st["step"] + 1
                 g = grad
                 if weight_decay != 0:

@@ -23,17 +23,17 @@ class Optimizer:
     ``{"params": [...], "lr": ...}``: parameter groups, each falling back to ``defaults`` for
     the hyperparameters it leaves out. Parameters are identified by their position in that
     order (the first group's first, and so on). ``state[p]`` holds the buffers of parameter
-    ``p``, created at its first update. Subclasses implement ``step`` and validate their
-    hyperparameters in ``_check_group``.
+    ``p``, created at its first update from :meth:`init_state`.
+
+    A subclass implements ``step``, validates its hyperparameters in ``_check_group``, and
+    declares its per-parameter state once, in :meth:`init_state`: ``step`` creates each
+    parameter's state with it, and ``load_state_dict`` checks saved state against it.
 
     Example:
         >>> from minigrad.optim import SGD; opt = SGD([Tensor([1.0], requires_grad=True)], lr=0.1)
         >>> len(opt.param_groups), opt.param_groups[0]["lr"]
         (1, 0.1)
     """
-
-    # Per-parameter state entries that are step counts (Python ints) rather than arrays.
-    _counters: tuple[str, ...] = ()
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -117,9 +117,16 @@ class Optimizer:
         interval = f"[{low}, {high}{')' if open_high else ']'}"
         raise ValueError(f"{self._name}: invalid {key} {value!r}: must be in {interval}")
 
-    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
-        """Names of the state entries a parameter of ``group`` has once it has been updated."""
-        return ()
+    def init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The state parameter ``p`` of ``group`` starts with: arrays shaped and typed like
+        ``p.data``, and step counts as ints (an empty dict: the optimizer keeps no state).
+
+        Example:
+            >>> from minigrad.optim import Adam; p = Tensor([1.0, 2.0], requires_grad=True)
+            >>> opt = Adam([p]); sorted(opt.init_state(p, opt.param_groups[0]))
+            ['exp_avg', 'exp_avg_sq', 'step']
+        """
+        return {}
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: set ``.grad`` to ``None``, or zero it in place.
@@ -214,21 +221,25 @@ class Optimizer:
             if key not in where:
                 raise ValueError(f"{name}: state for unknown parameter {key!r}")
             i, p, group = where[key]
-            new_state[p] = self._restore(name, i, p, st, self._state_keys(group))
+            new_state[p] = self._restore(name, i, st, self.init_state(p, group))
         for group, new in zip(self.param_groups, new_groups, strict=True):
             group.update(new)
         self.state = new_state
 
     def _restore(
-        self, name: str, i: int, p: Tensor, st: dict[str, Any], keys: tuple[str, ...]
+        self, name: str, i: int, st: dict[str, Any], template: dict[str, Any]
     ) -> dict[str, Any]:
-        """Check parameter ``i``'s saved state against ``p`` and return a copy of it."""
-        if not isinstance(st, dict) or set(st) != set(keys):
+        """Check parameter ``i``'s saved state against the state it would start with
+        (``template``, from :meth:`init_state`) and return a copy of it."""
+        if not isinstance(st, dict) or set(st) != set(template):
             found = sorted(st) if isinstance(st, dict) else type(st).__name__
-            raise ValueError(f"{name}: parameter {i} has state {found}, expected {sorted(keys)}")
+            raise ValueError(
+                f"{name}: parameter {i} has state {found}, expected {sorted(template)}"
+            )
         out: dict[str, Any] = {}
-        for k, v in st.items():
-            if k in self._counters:
+        for k, like in template.items():
+            v = st[k]
+            if not isinstance(like, np.ndarray):  # a step count
                 if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
                     raise ValueError(f"{name}: parameter {i}: {k} must be a count, got {v!r}")
                 out[k] = int(v)
@@ -236,10 +247,10 @@ class Optimizer:
                 raise ValueError(
                     f"{name}: parameter {i}: {k} is a {type(v).__name__}, not an array"
                 )
-            elif v.shape != p.data.shape or v.dtype != p.data.dtype:
+            elif v.shape != like.shape or v.dtype != like.dtype:
                 raise ValueError(
                     f"{name}: parameter {i}: {k} has shape {v.shape} and dtype {v.dtype}, "
-                    f"the parameter has shape {p.data.shape} and dtype {p.data.dtype}"
+                    f"the parameter has shape {like.shape} and dtype {like.dtype}"
                 )
             else:
                 out[k] = v.copy()

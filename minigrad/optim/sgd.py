@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.optim.optimizer import Optimizer, ParamsT
+from minigrad.tensor import Tensor
 
 __all__ = ["SGD"]
 
@@ -59,8 +60,15 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']} and dampening={group['dampening']}"
             )
 
-    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
-        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+    def init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """A momentum buffer like ``p`` when the group uses momentum, else nothing.
+
+        Example:
+            >>> from minigrad import Tensor; p = Tensor([1.0], requires_grad=True)
+            >>> opt = SGD([p], lr=0.1, momentum=0.9); list(opt.init_state(p, opt.param_groups[0]))
+            ['momentum_buffer']
+        """
+        return {"momentum_buffer": np.zeros_like(p.data)} if group["momentum"] != 0 else {}
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place (see the class docstring)."""
@@ -87,9 +95,10 @@ class SGD(Optimizer):
                     w -= g * lr if g is grad else np.multiply(g, lr, out=g)
                     continue
                 st = state.get(p)
-                if st is None:
-                    buf = np.array(g, dtype=w.dtype) if g is grad else g
-                    state[p] = {"momentum_buffer": buf}
+                if st is None:  # PyTorch: the first step's buffer is the raw gradient
+                    st = state[p] = self.init_state(p, group)
+                    buf = st["momentum_buffer"]
+                    np.copyto(buf, g)
                 else:
                     buf = st["momentum_buffer"]
                     buf *= momentum

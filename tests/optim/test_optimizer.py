@@ -25,6 +25,35 @@ MAKERS = {
 }
 
 
+def _subclasses(cls: type) -> set[type]:
+    direct = set(cls.__subclasses__())
+    return direct.union(*(_subclasses(c) for c in direct))
+
+
+def test_every_optimizer_runs_the_generic_tests(rng) -> None:
+    """A new optimizer gets the state-dict and skipping tests below by having a MAKERS entry;
+    this fails until it has one."""
+    shipped = {c for c in _subclasses(Optimizer) if c.__module__.startswith("minigrad.optim.")}
+    covered = {type(make([param(rng)])) for make in MAKERS.values()}
+    assert shipped <= covered, sorted(c.__name__ for c in shipped - covered)
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_init_state_declares_what_a_step_creates(rng, name) -> None:
+    params = _model(rng)
+    opt = MAKERS[name](params)
+    _train(opt, params, _grads(rng, params, 2))  # every parameter has been updated
+    for p in params:
+        template = opt.init_state(p, opt.param_groups[0])
+        assert set(opt.state.get(p, {})) == set(template)
+        for key, like in template.items():
+            got = opt.state[p][key]
+            if isinstance(like, np.ndarray):
+                assert got.shape == like.shape == p.shape and got.dtype == like.dtype == p.dtype
+            else:
+                assert type(got) is type(like) is int
+
+
 # ---------------------------------------------------------------- parameters and groups
 def test_generator_is_materialized(rng) -> None:
     ps = [param(rng), param(rng)]
