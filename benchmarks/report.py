@@ -10,15 +10,12 @@ Example:
 
 from __future__ import annotations
 
-import os
-import platform
 import shlex
 import sys
 from collections import defaultdict
-from importlib import metadata
 from typing import Any
 
-import numpy as np
+from minigrad.bench.machine import blas_summary
 
 IMPL_NAMES = {
     "numpy": "floor (NumPy)",
@@ -46,63 +43,6 @@ PROFILE_ORDER = [
 ]
 
 
-def cpu_info() -> dict[str, str]:
-    """First processor's fields from /proc/cpuinfo (model name, family, model, flags ...)."""
-    info: dict[str, str] = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if not line.strip():
-                    break
-                key, _, value = line.partition(":")
-                info[key.strip()] = value.strip()
-    except OSError:
-        pass
-    return info
-
-
-def mem_total_gib() -> float:
-    """Total memory from /proc/meminfo, in GiB (0 when unknown)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return 0.0
-
-
-def package_version(name: str) -> str | None:
-    """Installed version of distribution ``name``, or None."""
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU, cores, memory, OS and library versions of this machine."""
-    cpu = cpu_info()
-    flags = set(cpu.get("flags", "").split())
-    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "avx_vnni") if f in flags]
-    return {
-        "cpu": cpu.get("model name", platform.processor() or "unknown"),
-        "vendor": cpu.get("vendor_id", ""),
-        "family_model": f"family {cpu.get('cpu family', '?')}, model {cpu.get('model', '?')}",
-        "simd": simd,
-        "virtualized": "hypervisor" in flags,
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "mem_gib": round(mem_total_gib(), 1),
-        "os": platform.platform(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "torch": package_version("torch"),
-        "threadpoolctl": package_version("threadpoolctl"),
-    }
-
-
 def command_line(argv: list[str] | None) -> str:
     """The command that reproduces this run, from the repository root."""
     args = sys.argv[1:] if argv is None else argv
@@ -112,16 +52,6 @@ def command_line(argv: list[str] | None) -> str:
 def ratio(value: float, reference: float | None) -> str:
     """``value / reference`` formatted as ``0.50x``, or a dash without a reference."""
     return f"{value / reference:.2f}x" if reference else "-"
-
-
-def blas_summary(blas: list[dict[str, Any]]) -> str:
-    """One line per threadpoolctl entry: library, version, kernel, threads."""
-    parts = []
-    for lib in blas:
-        arch = f", kernel {lib['architecture']}" if lib.get("architecture") else ""
-        version = f" {lib['version']}" if lib.get("version") else ""
-        parts.append(f"{lib['internal_api']}{version}{arch} ({lib['prefix']})")
-    return "; ".join(parts) or "none found by threadpoolctl"
 
 
 def results_table(rows: list[dict[str, Any]]) -> list[str]:

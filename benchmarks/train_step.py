@@ -47,6 +47,7 @@ from typing import Any
 from benchmarks import report
 from benchmarks.machine_load import OtherLoad, wait_until_quiet
 from benchmarks.workloads import WORKLOADS
+from minigrad.bench.machine import machine_info
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPLS = ("numpy", "minigrad", "minigrad-reference", "torch")
@@ -427,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
             problems += check_losses(name, threads, losses)
     run = {
         "command": report.command_line(argv),
-        "machine": report.machine_info(),
+        "machine": machine_info(),
         "openblas_env": {k: env.get(k) for k in OPENBLAS_ENV},
         "tuning_env": {k: v for k, v in sorted(env.items()) if k.startswith(TUNING_ENV_PREFIXES)},
         "load_average": {"start": load_start, "end": os.getloadavg()},

@@ -42,7 +42,8 @@ import numpy as np
 from minigrad import nn
 from minigrad import random as mg_random
 from minigrad.autograd import no_grad
-from minigrad.bench.report import machine_info, markdown, unsteady, write_plot
+from minigrad.bench.machine import machine_info
+from minigrad.bench.report import markdown, unsteady, write_plot
 from minigrad.gradcheck import _central_differences, numerical_grad
 from minigrad.tensor import Tensor
 

@@ -2,67 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import platform
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-import minigrad
+from minigrad.bench.machine import blas_summary
 
 if TYPE_CHECKING:
     from minigrad.bench.numdiff import NumdiffRow
 
 STEADY = (0.67, 1.5)  # steadiness outside this range: the machine was busy, say so
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU, cores, load, Python/NumPy/minigrad versions, BLAS (via threadpoolctl) and date.
-
-    Example:
-        >>> sorted(machine_info())[:3]
-        ['blas', 'cpu', 'date']
-    """
-    cpu = platform.processor() or "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        cpu = next(
-            (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu
-        )
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        blas: list[dict[str, Any]] | str = "unknown (threadpoolctl is not installed)"
-    else:
-        keys = ("internal_api", "version", "num_threads", "architecture", "filepath")
-        blas = [{k: lib.get(k) for k in keys} for lib in threadpool_info()]
-    return {
-        "cpu": cpu,
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "minigrad": minigrad.__version__,
-        "blas": blas,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-def _blas_text(blas: list[dict[str, Any]] | str) -> str:
-    """NumPy's BLAS (the one matmul uses) for the note; every library is in the JSON."""
-    if isinstance(blas, str):
-        return f"BLAS {blas}"
-    libs = [lib for lib in blas if "numpy" in str(lib["filepath"])] or blas
-    text = ", ".join(
-        f"{lib['internal_api']} {lib['version'] or ''} ({lib['num_threads']} threads)"
-        for lib in libs
-    )
-    return text or "no BLAS found by threadpoolctl"
 
 
 def _ratio_label(ratio: float) -> str:
@@ -107,7 +58,8 @@ def markdown(rows: Sequence[NumdiffRow], info: dict[str, Any], settings: dict[st
     warning = unsteady(rows)
     note = (
         f"{info['cpu']}, {info['logical_cpus']} logical CPUs, Python {info['python']}, "
-        f"NumPy {info['numpy']}, {_blas_text(info['blas'])}, {info['date'][:10]}. "
+        f"NumPy {info['numpy']}, {blas_summary(info['blas'], numpy_only=True)}, "
+        f"{info['date'][:10]}. "
         f"float64, batch {settings['batch']}, cross-entropy on seeded N(0, 1) inputs; forward "
         f"(no graph) and backprop (forward + backward) are medians of {settings['repeats']} "
         f"runs after {settings['warmup']} warm-ups; numerical is one pass of central differences "
