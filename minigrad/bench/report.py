@@ -33,6 +33,7 @@ def markdown(rows: Sequence[NumdiffRow], info: dict[str, Any], settings: dict[st
     """The result table and a one-line note on the machine, the method and the command.
 
     Example:
+        >>> from minigrad.bench.machine import machine_info
         >>> settings = {"batch": 8, "repeats": 3, "warmup": 2, "eps": 1e-5}
         >>> md = markdown([], machine_info(), settings)
         >>> md.splitlines()[0].split(" | ")[:3]
