@@ -1,7 +1,7 @@
 """minigrad: a small deep learning framework on NumPy that shows backpropagation at work."""
 
 # Tensor first: the op modules and Tensor's operators refer to each other.
-from minigrad.tensor import Tensor, tensor
+from minigrad.tensor import Tensor, from_numpy, tensor
 
 # isort: split
 from minigrad import data, functional, gradcheck, kernels, nn, optim
@@ -29,6 +29,7 @@ __all__ = [
     "data",
     "enable_grad",
     "eye",
+    "from_numpy",
     "functional",
     "get_default_dtype",
     "grad",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
 
 # ---------------------------------------------------------------------------------------------
 # grad mode
@@ -137,6 +139,9 @@ class Node:
         requires_grad: whether any input requires grad (``forward`` may skip saving if not).
         saved: the arrays passed to :meth:`save`.
         shape, dtype: of the output, which is what the node's gradient must have.
+        versions: for each saved array that is an input's or the output's data, the tensor's
+            version counter, its value at the forward, and what the array was; ``backward``
+            refuses to run the rule if one of them moved (the array was changed in place).
     """
 
     __slots__ = (
@@ -150,6 +155,7 @@ class Node:
         "requires_grad",
         "saved",
         "shape",
+        "versions",
     )
 
     def __init__(self, function: type[Function], edges: tuple, requires_grad: bool) -> None:
@@ -158,6 +164,7 @@ class Node:
         self.requires_grad = requires_grad
         self.needs_input_grad = tuple(edge is not None for edge in edges)
         self.saved: tuple = ()
+        self.versions: tuple = ()
         self.released = False
 
     def save(self, *arrays: Any) -> None:
@@ -183,6 +190,9 @@ class Function:
     when there is one input), ``None`` where ``ctx.needs_input_grad`` is False. It may return a
     gradient of the broadcast output shape: the engine sums it down to the input's shape.
 
+    A subclass whose output may be a view of its first input's memory (reshaping, indexing)
+    sets ``returns_view = True``, so the two tensors share one version counter.
+
     Example:
         >>> import numpy as np, minigrad as mg
         >>> class Square(Function):
@@ -198,6 +208,8 @@ class Function:
         >>> Square.apply(x).sum().backward(); x.grad
         array([6.], dtype=float32)
     """
+
+    returns_view = False
 
     @staticmethod
     def forward(ctx: Node, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -236,11 +248,53 @@ class Function:
         out = cls.forward(ctx, *[t.data if isinstance(t, Tensor) else t for t in inputs], **attrs)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if not record or out.dtype.kind != "f":
-            return Tensor._wrap(out, None)
-        ctx.shape = out.shape
-        ctx.dtype = out.dtype
-        return Tensor._wrap(out, ctx)
+        result = Tensor._wrap(out, ctx if record and out.dtype.kind == "f" else None)
+        if cls.returns_view and isinstance(inputs[0], Tensor):
+            _share_memory_version(inputs[0], result)
+        if result._node is not None:
+            ctx.shape = out.shape
+            ctx.dtype = out.dtype
+            if ctx.saved:
+                ctx.versions = _saved_versions(ctx.saved, inputs, result)
+        return result
+
+
+def _share_memory_version(base: Tensor, view: Tensor) -> None:
+    """Give ``view`` the version counter of ``base`` when its data is a view into it."""
+    if view.data.base is not None and np.may_share_memory(view.data, base.data):
+        counter = view._version = base._shared_version()
+        if counter.views is None:
+            counter.views = weakref.WeakSet()
+        counter.views.add(view)
+
+
+def _saved_versions(saved: tuple, inputs: tuple, result: Tensor) -> tuple:
+    """``(counter, version, what)`` for each saved array that is an input's or the output's
+    data (arrays the rule derived itself, like im2col columns, need no check)."""
+    versions = []
+    for array in saved:
+        if array is result.data:
+            counter = result._shared_version()
+            versions.append((counter, counter.value, "its output", array.shape))
+            continue
+        for i, t in enumerate(inputs):
+            if isinstance(t, Tensor) and array is t.data:
+                counter = t._shared_version()
+                versions.append((counter, counter.value, f"its input {i}", array.shape))
+                break
+    return tuple(versions)
+
+
+def _check_versions(node: Node) -> None:
+    for counter, version, what, shape in node.versions:
+        if counter.value != version:
+            raise RuntimeError(
+                f"{node.name}'s backward needs {what} (shape {shape}) as it was in the forward "
+                f"pass, but it was changed in place since (version {version}, now "
+                f"{counter.value}), e.g. by an optimizer step, an in-place method such as add_ "
+                "or -=, or load_state_dict. Run backward before changing it, or compute out of "
+                "place (y = y * 2 instead of y *= 2)."
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,11 +463,13 @@ def backward(
                 continue
         if node.released:
             raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
+        if node.versions:
+            _check_versions(node)
         grads_in = node.function.backward(node, g)
         if type(grads_in) is not tuple:
             grads_in = (grads_in,)
         if not retain_graph:
-            node.saved = ()
+            node.saved = node.versions = ()
             node.released = True
             node.__dict__.clear()
         for i, (edge, gi, need) in enumerate(

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.dtypes import get_default_dtype
+from minigrad.dtypes import as_array, get_default_dtype
 from minigrad.random import default_generator
 from minigrad.tensor import Tensor
 
@@ -25,6 +25,11 @@ def _dtype(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
+def _leaf(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A leaf around a freshly made array: converted by the usual dtype rules, never copied."""
+    return Tensor._wrap(as_array(data, dtype), None).requires_grad_(requires_grad)
+
+
 def zeros(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``.
 
@@ -33,7 +38,7 @@ def zeros(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tens
         (2, 3)
     """
     dtype = _dtype(dtype)
-    return Tensor(np.zeros(_shape(shape), dtype), requires_grad=requires_grad, dtype=dtype)
+    return _leaf(np.zeros(_shape(shape), dtype), dtype, requires_grad)
 
 
 def ones(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -44,7 +49,7 @@ def ones(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tenso
         [1.0, 1.0]
     """
     dtype = _dtype(dtype)
-    return Tensor(np.ones(_shape(shape), dtype), requires_grad=requires_grad, dtype=dtype)
+    return _leaf(np.ones(_shape(shape), dtype), dtype, requires_grad)
 
 
 def zeros_like(x: Tensor | np.ndarray, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -56,7 +61,7 @@ def zeros_like(x: Tensor | np.ndarray, dtype: Any = None, requires_grad: bool = 
     """
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     dtype = np.dtype(dtype or data.dtype)
-    return Tensor(np.zeros(data.shape, dtype), requires_grad=requires_grad, dtype=dtype)
+    return _leaf(np.zeros(data.shape, dtype), dtype, requires_grad)
 
 
 def ones_like(x: Tensor | np.ndarray, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -68,7 +73,7 @@ def ones_like(x: Tensor | np.ndarray, dtype: Any = None, requires_grad: bool = F
     """
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     dtype = np.dtype(dtype or data.dtype)
-    return Tensor(np.ones(data.shape, dtype), requires_grad=requires_grad, dtype=dtype)
+    return _leaf(np.ones(data.shape, dtype), dtype, requires_grad)
 
 
 def randn(
@@ -86,7 +91,7 @@ def randn(
     rng = generator or default_generator()
     dtype = _dtype(dtype)
     data = rng.standard_normal(_shape(shape), dtype=np.float64).astype(dtype)
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return _leaf(data, dtype, requires_grad)
 
 
 def rand(
@@ -104,7 +109,7 @@ def rand(
     rng = generator or default_generator()
     dtype = _dtype(dtype)
     data = rng.random(_shape(shape), dtype=np.float64).astype(dtype)
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return _leaf(data, dtype, requires_grad)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
@@ -114,9 +119,7 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
         >>> arange(3).tolist(), arange(0, 1, 0.5).tolist()
         ([0, 1, 2], [0.0, 0.5])
     """
-    return Tensor(
-        np.arange(start, stop, step) if stop is not None else np.arange(start), dtype=dtype
-    )
+    return _leaf(np.arange(start, stop, step) if stop is not None else np.arange(start), dtype)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
@@ -126,4 +129,4 @@ def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
         >>> eye(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    return Tensor(np.eye(n, m), dtype=_dtype(dtype))
+    return _leaf(np.eye(n, m), _dtype(dtype))

@@ -36,18 +36,47 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
-def as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """Turn ``data`` into an ndarray, sharing memory when no conversion is needed.
+def _check_dtype(dtype: np.dtype, what: str) -> np.dtype:
+    if dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what}: tensors hold booleans, integers or floats, not dtype {dtype} "
+            "(complex, object and string data are not supported)"
+        )
+    return dtype
+
+
+def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
+    """Turn ``data`` into an ndarray. With ``copy``, the result never shares memory with
+    ``data``; without, it does whenever no conversion is needed.
 
     Floats of any precision become the default dtype unless ``dtype`` is given; integers and
     booleans keep their kind; anything else (complex, objects, strings) is refused.
+
+    Example:
+        >>> as_array([1.5]).dtype, as_array([1]).dtype, as_array([1], "float64").dtype
+        (dtype('float32'), dtype('int64'), dtype('float64'))
     """
-    if dtype is not None:
-        return np.asarray(data, dtype=np.dtype(dtype))
     array = np.asarray(data)
-    kind = array.dtype.kind
-    if kind == "f":
-        return array if array.dtype == _default_dtype else array.astype(_default_dtype)
-    if kind in "iub":
-        return array
-    raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
+    if dtype is not None:
+        target = _check_dtype(np.dtype(dtype), "tensor")
+    else:
+        kind = _check_dtype(array.dtype, "tensor").kind
+        target = _default_dtype if kind == "f" else array.dtype
+    if array.dtype != target:
+        return array.astype(target)  # a new array
+    # Python lists and numbers were converted into a new array already; anything else (an
+    # ndarray, a view of one, an object exposing its memory) may be shared.
+    fresh = isinstance(data, (list, tuple, int, float, bool))
+    return array.copy() if copy and not fresh else array
+
+
+def float_result(*dtypes: np.dtype) -> np.dtype:
+    """The dtype of an operation on operands of these dtypes (PyTorch's rule): the widest float
+    among them; the default float dtype when none is a float.
+
+    Example:
+        >>> float_result(np.dtype("int64"), np.dtype("float32")), float_result(np.dtype("int64"))
+        (dtype('float32'), dtype('float32'))
+    """
+    floats = [d for d in dtypes if d.kind == "f"]
+    return np.result_type(*floats) if floats else _default_dtype

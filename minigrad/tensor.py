@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,9 +13,25 @@ from minigrad.dtypes import as_array, get_default_dtype
 if TYPE_CHECKING:
     from minigrad.autograd import Node
 
-__all__ = ["Tensor", "tensor"]
+__all__ = ["Tensor", "Version", "from_numpy", "tensor"]
 
 Axis = int | Sequence[int] | None
+
+
+class Version:
+    """How many times the memory behind a tensor was changed in place by minigrad.
+
+    Tensors that share memory (a view made by indexing or reshaping, ``detach()``, the stand-in
+    a ``Layer`` makes for its input) share one counter. A graph node records the version of each
+    input or output it saved for backward, and the backward refuses to run if it moved.
+    ``views`` holds the live tensors that are views into this memory.
+    """
+
+    __slots__ = ("value", "views")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.views: weakref.WeakSet[Tensor] | None = None
 
 
 class Tensor:
@@ -22,7 +39,8 @@ class Tensor:
 
     Float data (Python numbers, lists, float ndarrays of any precision) becomes the default
     dtype (float32) unless ``dtype`` is given; integer and boolean data keep their dtype and
-    cannot require grad. An ndarray that already has the right dtype is wrapped, not copied.
+    cannot require grad. The data is copied (as ``torch.tensor`` does): changing the array
+    afterwards never changes the tensor. :func:`from_numpy` shares memory instead.
 
     Example:
         >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -31,7 +49,15 @@ class Tensor:
                [6., 8.]], dtype=float32)
     """
 
-    __slots__ = ("__weakref__", "_accumulates", "_node", "data", "grad", "requires_grad")
+    __slots__ = (
+        "__weakref__",
+        "_accumulates",
+        "_node",
+        "_version",
+        "data",
+        "grad",
+        "requires_grad",
+    )
     # ndarray (op) Tensor defers to Tensor's reflected operators instead of converting it.
     __array_ufunc__ = None
 
@@ -42,9 +68,10 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        self.data = as_array(data, dtype)
+        self.data = as_array(data, dtype, copy=True)
         self.grad = None
         self._node: Node | None = None
+        self._version: Version | None = None
         self._accumulates = True
         self.requires_grad = False
         if requires_grad:
@@ -57,9 +84,31 @@ class Tensor:
         t.data = data
         t.grad = None
         t._node = node
+        t._version = None
         t._accumulates = True
         t.requires_grad = node is not None
         return t
+
+    def _shared_version(self) -> Version:
+        """This tensor's version counter, made on first use (most tensors never need one)."""
+        if self._version is None:
+            self._version = Version()
+        return self._version
+
+    def _bump(self) -> None:
+        """Record an in-place change of this tensor's memory (and of every alias of it)."""
+        self._shared_version().value += 1
+
+    @property
+    def version(self) -> int:
+        """How many times this tensor's memory was changed in place through minigrad (in-place
+        methods, optimizer steps, ``load_state_dict``); writes through ``.data`` do not count.
+
+        Example:
+            >>> t = Tensor([1.0]); _ = t.add_(1); t.version
+            1
+        """
+        return self._shared_version().value
 
     # ------------------------------------------------------------------ properties
     @property
@@ -148,7 +197,9 @@ class Tensor:
             >>> (x * 2).detach().requires_grad
             False
         """
-        return Tensor._wrap(self.data, None)
+        detached = Tensor._wrap(self.data, None)
+        detached._version = self._shared_version()  # the same memory: the same counter
+        return detached
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype``; the gradient flows back cast to the original dtype.
@@ -178,6 +229,164 @@ class Tensor:
         """
         roots, seeds = autograd.prepare_roots([self], [grad])
         autograd.backward(roots, seeds, retain_graph=retain_graph)
+
+    # ------------------------------------------------------------------ in place
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """``self += alpha * other``, in place.
+
+        In-place methods follow PyTorch's rules: on a leaf that requires grad they work only
+        under ``no_grad()`` (that is how parameters are updated by hand); elsewhere, while
+        gradients are recorded, the change becomes part of the graph. Every in-place change
+        bumps the tensor's :attr:`version`, so a backward that needs the old values refuses to
+        run instead of computing with the new ones.
+
+        Example:
+            >>> import minigrad as mg
+            >>> w = Tensor([1.0, 2.0], requires_grad=True)
+            >>> with mg.no_grad():
+            ...     _ = w.add_(Tensor([0.5, 0.5]), alpha=-2)
+            >>> w.data
+            array([0., 1.], dtype=float32)
+        """
+        other = other if alpha == 1 else other * alpha
+        return self._in_place("add_", _ew.add, np.add, other)
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """``self -= alpha * other``, in place (see :meth:`add_` for the rules).
+
+        Example:
+            >>> Tensor([3.0]).sub_(1).tolist()
+            [2.0]
+        """
+        other = other if alpha == 1 else other * alpha
+        return self._in_place("sub_", _ew.sub, np.subtract, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other``, in place (see :meth:`add_` for the rules).
+
+        Example:
+            >>> Tensor([3.0]).mul_(2).tolist()
+            [6.0]
+        """
+        return self._in_place("mul_", _ew.mul, np.multiply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other``, in place (see :meth:`add_` for the rules).
+
+        Example:
+            >>> Tensor([3.0]).div_(2).tolist()
+            [1.5]
+        """
+        return self._in_place("div_", _ew.div, np.true_divide, other)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit the values to ``[min, max]``, in place (see :meth:`add_` for the rules).
+
+        Example:
+            >>> Tensor([-1.0, 0.5, 2.0]).clamp_(0, 1).tolist()
+            [0.0, 0.5, 1.0]
+        """
+        return self._in_place("clamp_", lambda x: _ew.clip(x, min, max), None)
+
+    def fill_(self, value: float) -> Tensor:
+        """Set every element to ``value``, in place (see :meth:`add_` for the rules); while
+        gradients are recorded, no gradient flows to the old values.
+
+        Example:
+            >>> Tensor([1.0, 2.0]).fill_(7).tolist()
+            [7.0, 7.0]
+        """
+        return self._in_place("fill_", _replaced, None, value)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place (see :meth:`fill_`).
+
+        Example:
+            >>> Tensor([1.0, 2.0]).zero_().tolist()
+            [0.0, 0.0]
+        """
+        return self.fill_(0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (broadcast to this shape) into this tensor, in place; while gradients
+        are recorded, the gradient flows to ``src`` (see :meth:`add_` for the rules).
+
+        Example:
+            >>> Tensor([1.0, 2.0]).copy_([5.0, 6.0]).tolist()
+            [5.0, 6.0]
+        """
+        return self._in_place("copy_", _replaced, None, src)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def _in_place(self, name: str, op: Callable, ufunc: Any, *args: Any) -> Tensor:
+        """Change this tensor's memory to ``op(self, *args)``, recorded in the graph when
+        gradients are (PyTorch's rules; see :meth:`add_`), and bump its version."""
+        if autograd.is_grad_enabled() and (
+            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ):
+            self._record_in_place(name, op, args)
+        elif ufunc is not None:
+            other = args[0].data if isinstance(args[0], Tensor) else args[0]
+            try:
+                ufunc(self.data, other, out=self.data)
+            except ValueError:
+                raise ValueError(
+                    f"{name}: an operand of shape {np.shape(other)} does not broadcast to the "
+                    f"tensor's shape {self.data.shape}"
+                ) from None
+            except TypeError:
+                raise TypeError(
+                    f"{name}: the result cannot be stored in place in a tensor of dtype "
+                    f"{self.data.dtype} (operand dtype {np.asarray(other).dtype})"
+                ) from None
+        else:
+            with autograd.no_grad():
+                self._store(name, op(self, *args).data)
+        self._bump()
+        return self
+
+    def _record_in_place(self, name: str, op: Callable, args: tuple) -> None:
+        if self._node is None and self.requires_grad:
+            raise RuntimeError(
+                f"{name}: this leaf tensor (shape {self.data.shape}) requires grad, so it cannot "
+                "be changed in place while gradients are recorded (the change would sit in the "
+                "graph that computes its own gradient). Update it inside `with "
+                "minigrad.no_grad():`, as optimizers do, or compute out of place (x = x + ...)."
+            )
+        if self._version is not None and self._version.views:
+            raise RuntimeError(
+                f"{name}: this tensor (shape {self.data.shape}) shares memory with views made "
+                "by indexing, reshaping or transposing that are still alive; recording an "
+                "in-place change would leave their history stale. Compute out of place "
+                "(y = y + ...), or change it under no_grad()."
+            )
+        # The op runs on a frozen copy of the old values (what its node may save), at the same
+        # place in the graph; then this tensor takes the result and becomes the op's output.
+        frozen = Tensor._wrap(self.data.copy(), self._node)
+        frozen.requires_grad = self.requires_grad
+        result = op(frozen, *args)
+        self._store(name, result.data)
+        self._node = result._node
+        self.requires_grad = result.requires_grad
+        if self._node is not None:
+            self._node.dtype = self.data.dtype
+
+    def _store(self, name: str, values: np.ndarray) -> None:
+        if values.shape != self.data.shape:
+            raise ValueError(
+                f"{name}: the result has shape {values.shape}, which does not fit in place in "
+                f"the tensor's shape {self.data.shape}"
+            )
+        if not np.can_cast(values.dtype, self.data.dtype, casting="same_kind"):
+            raise TypeError(
+                f"{name}: a result of dtype {values.dtype} cannot be stored in place in a "
+                f"tensor of dtype {self.data.dtype}"
+            )
+        np.copyto(self.data, values, casting="same_kind")
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
@@ -405,14 +614,38 @@ class Tensor:
         return _shape.broadcast_to(self, shape)
 
 
+def _replaced(x: Tensor, value: Any) -> Tensor:
+    """``value`` broadcast to ``x``'s shape, as an op of both: the gradient goes to ``value``
+    and none to the replaced ``x`` (how ``fill_`` and ``copy_`` are recorded)."""
+    return _ew.where(np.zeros(x.data.shape, dtype=bool), x, value)
+
+
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Make a Tensor from data (see :class:`Tensor` for the dtype rules).
+    """Make a Tensor from a copy of ``data`` (see :class:`Tensor` for the dtype rules).
 
     Example:
         >>> tensor([1, 2]).dtype, tensor([1.0, 2.0]).dtype
         (dtype('int64'), dtype('float32'))
     """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares memory with ``array`` and keeps its dtype (float64 stays float64):
+    the explicit opt-out of :func:`tensor`'s copy and float32 default. Changes to the array
+    show in the tensor and the other way round; like writes through ``.data``, they are not
+    tracked by the version counter.
+
+    Example:
+        >>> a = np.zeros(2); t = from_numpy(a); a[0] = 5
+        >>> t.tolist(), t.dtype
+        ([5.0, 0.0], dtype('float64'))
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"from_numpy: arrays of dtype {array.dtype} are not supported")
+    return Tensor._wrap(array, None)
 
 
 # The engine and the ops build Tensors and Tensor's methods call them: they are imported once

@@ -33,9 +33,39 @@ def test_integer_data_stays_integer_and_cannot_require_grad() -> None:
         mg.tensor([1, 2], requires_grad=True)
 
 
-def test_matching_ndarray_is_wrapped_not_copied() -> None:
-    a = np.zeros(3, dtype=np.float32)
-    assert mg.tensor(a).data is a
+@pytest.mark.parametrize("make", [mg.tensor, mg.Tensor], ids=["tensor", "Tensor"])
+def test_user_data_is_copied(make) -> None:
+    a = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    x = make(a, requires_grad=True)
+    assert not np.shares_memory(x.data, a)
+    y = (x * x).sum()
+    a[0] = 100  # the case: this used to change the gradient to 200
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
+    view = a[::2]
+    assert not np.shares_memory(make(view).data, a)
+    assert not np.shares_memory(make(x).data, x.data)
+
+
+def test_from_numpy_shares_memory_and_keeps_the_dtype() -> None:
+    a = np.zeros(3)
+    t = mg.from_numpy(a)
+    assert t.data is a and t.dtype == np.float64
+    a[1] = 5
+    assert t.tolist() == [0.0, 5.0, 0.0]
+    assert mg.from_numpy(np.arange(3)).dtype == np.int64
+    with pytest.raises(TypeError, match="expected an ndarray, got list"):
+        mg.from_numpy([1.0])
+    with pytest.raises(TypeError, match="dtype complex128 are not supported"):
+        mg.from_numpy(np.zeros(2, complex))
+
+
+@pytest.mark.parametrize("dtype", [object, complex, str, "datetime64[s]"])
+def test_unsupported_dtypes_are_refused_at_construction(dtype) -> None:
+    with pytest.raises(TypeError, match="tensors hold booleans, integers or floats"):
+        mg.tensor([1], dtype=dtype)
+    with pytest.raises(TypeError, match="tensors hold booleans, integers or floats"):
+        mg.tensor(np.array([1], dtype=dtype))
 
 
 @pytest.mark.parametrize("scalar", [2, 2.0, True])

@@ -127,6 +127,7 @@ class DataLoader:
         return self._batches(order[: len(self) * self.batch_size] if self.drop_last else order)
 
     def _batches(self, order: np.ndarray) -> Iterator[tuple[Any, ...]]:
+        from minigrad.dtypes import as_array
         from minigrad.tensor import Tensor
 
         for start in range(0, len(order), self.batch_size):
@@ -135,7 +136,8 @@ class DataLoader:
                 fields = [np.take(a, index, axis=0) for a in self.dataset.arrays]
             else:
                 fields = _collate([self.dataset[int(i)] for i in index])
-            yield tuple(Tensor(_int64(f)) for f in fields)
+            # fresh arrays: wrapped, not copied again (floats become the default dtype)
+            yield tuple(Tensor._wrap(as_array(_int64(f)), None) for f in fields)
 
     def state_dict(self) -> dict[str, Any]:
         """The epoch counter and the shuffling generator's state (JSON-friendly).

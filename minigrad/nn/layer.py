@@ -326,6 +326,7 @@ class Layer:
             arrays[key] = array
         for key, array in arrays.items():
             np.copyto(targets[key].data, array)
+            targets[key]._bump()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ running
@@ -450,6 +451,7 @@ def _as_input(x: Any) -> Any:
     x = _as_tensor(x)
     if isinstance(x, Tensor) and not x.requires_grad and x.data.dtype.kind == "f":
         stand_in = Tensor._wrap(x.data, None)
+        stand_in._version = x._shared_version()  # the same memory: the same counter
         stand_in.requires_grad = True
         stand_in._accumulates = False
         return stand_in

@@ -7,27 +7,63 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.dtypes import as_array, get_default_dtype
+from minigrad.dtypes import as_array, float_result, get_default_dtype
 from minigrad.tensor import Tensor
 
 PYTHON_SCALARS = (int, float, bool)
 
 
+def promote(*tensors: Tensor | None) -> list[Tensor | None]:
+    """The tensors with every integer or boolean one cast to the float dtype of the others
+    (PyTorch's rule: an integer tensor meeting a float tensor takes that float dtype), so
+    int64 data fed to a float32 model computes in float32. Integers carry no gradient, so the
+    cast records nothing. ``None`` entries pass through.
+
+    Example:
+        >>> [t.dtype for t in promote(Tensor([1, 2]), Tensor([0.5, 1.0]))]
+        [dtype('float32'), dtype('float32')]
+    """
+    present = [t for t in tensors if t is not None]
+    if all(t.data.dtype.kind == "f" for t in present) or not any(
+        t.data.dtype.kind == "f" for t in present
+    ):
+        return list(tensors)
+    target = float_result(*(t.data.dtype for t in present))
+    return [
+        t if t is None or t.data.dtype.kind == "f" else Tensor._wrap(t.data.astype(target), None)
+        for t in tensors
+    ]
+
+
 def operands(x: Any, y: Any) -> tuple[Any, Any]:
-    """Make the constant side of a binary op fit the tensor side.
+    """Make the two sides of a binary op fit each other.
 
     Python numbers stay as they are: NumPy treats them as weak, so ``float32 * 2.0`` stays
-    float32. Arrays and NumPy scalars adopt the tensor's float dtype, so a float64 constant
-    never silently upcasts a float32 model. Two non-tensors are both converted to tensors.
+    float32. Arrays and NumPy scalars are copied and adopt the result's float dtype, so a
+    float64 constant never silently upcasts a float32 model (and a later change to the caller's
+    array cannot reach a saved operand). An integer tensor meeting a float (a tensor, an
+    array or a Python float) computes in that float dtype, the default one for a Python float
+    or float array. Two non-tensors are both converted to tensors.
     """
     x_is, y_is = isinstance(x, Tensor), isinstance(y, Tensor)
     if x_is and y_is:
+        x, y = promote(x, y)
         return x, y
     if not x_is and not y_is:
-        return Tensor(x), Tensor(y)
+        return operands(Tensor(x), Tensor(y))
     if x_is:
+        x = _meet_constant(x, y)
         return x, _constant(y, x.data.dtype)
+    y = _meet_constant(y, x)
     return _constant(x, y.data.dtype), y
+
+
+def _meet_constant(t: Tensor, value: Any) -> Tensor:
+    """An integer tensor meeting a float constant becomes the default float dtype."""
+    if t.data.dtype.kind == "f":
+        return t
+    is_float = isinstance(value, float) or np.asarray(value).dtype.kind == "f"
+    return Tensor._wrap(t.data.astype(get_default_dtype()), None) if is_float else t
 
 
 def _constant(value: Any, like: np.dtype) -> Any:
@@ -36,9 +72,12 @@ def _constant(value: Any, like: np.dtype) -> Any:
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"cannot combine a tensor with data of dtype {array.dtype}")
-    if like.kind == "f" and array.dtype != like:
-        return array.astype(like)
-    return array
+    return np.array(array, dtype=like if like.kind == "f" else array.dtype, copy=True)
+
+
+def integral(value: Any) -> bool:
+    """Whether an operand (array or Python number) holds integers or booleans."""
+    return np.asarray(value).dtype.kind in "biu"
 
 
 def as_tensor(x: Any) -> Tensor:
@@ -83,8 +122,10 @@ __all__ = [
     "as_array",
     "as_float",
     "as_tensor",
+    "integral",
     "normalize_axis",
     "operands",
+    "promote",
     "shape_error",
     "shape_of",
 ]

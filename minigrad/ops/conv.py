@@ -18,7 +18,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_tensor
+from minigrad.ops._common import as_tensor, promote
 from minigrad.ops.geometry import Pair, Window, fold, output_size, pad, pair, window, windows
 from minigrad.tensor import Tensor
 
@@ -102,7 +102,7 @@ def conv2d(
         >>> conv2d(Tensor(np.ones((1, 1, 4, 4))), Tensor(np.ones((2, 1, 3, 3))), padding=1).shape
         (1, 2, 4, 4)
     """
-    x, weight = as_tensor(x), as_tensor(weight)
+    x, weight = promote(as_tensor(x), as_tensor(weight))  # int64 images meet float weights
     stride = pair(stride, "stride", "conv2d")
     padding = pair(padding, "padding", "conv2d", minimum=0)
     dilation = pair(dilation, "dilation", "conv2d")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_float, as_tensor, operands, shape_error, shape_of
+from minigrad.ops._common import as_float, as_tensor, integral, operands, shape_error, shape_of
 from minigrad.tensor import Tensor
 
 
@@ -57,10 +57,15 @@ class Mul(Function):
 
 
 class Div(Function):
-    """``z = x / y``.   ``dx = g / y``,  ``dy = -g * x / y**2``, computed as ``-dx * (x / y)``."""
+    """``z = x / y``.   ``dx = g / y``,  ``dy = -g * x / y**2``, computed as ``-dx * (x / y)``.
+
+    Integers divided by integers give the default float dtype (PyTorch's rule), not float64.
+    """
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if integral(x) and integral(y):
+            x, y = as_float(np.asarray(x)), y if type(y) is int else as_float(np.asarray(y))
         ctx.save(x, y)
         return x / y
 

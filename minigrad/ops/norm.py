@@ -12,7 +12,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_tensor
+from minigrad.ops._common import as_float, as_tensor, promote
 from minigrad.tensor import Tensor
 
 
@@ -117,6 +117,10 @@ def batch_norm(
         [-1.0, 1.0]
     """
     x = as_tensor(x)
+    weight, bias = (None if p is None else as_tensor(p) for p in (weight, bias))
+    x, weight, bias = promote(x, weight, bias)
+    if x.data.dtype.kind != "f":  # no float parameter to meet: integers take the default dtype
+        x = Tensor._wrap(as_float(x.data), None)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {x.shape}")
     c = x.shape[1]
@@ -138,8 +142,8 @@ def batch_norm(
         )
     return kernels.pick(BatchNorm).apply(
         x,
-        None if weight is None else as_tensor(weight),
-        None if bias is None else as_tensor(bias),
+        weight,
+        bias,
         rm,
         rv,
         training=training,

@@ -16,7 +16,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_tensor
+from minigrad.ops._common import as_float, as_tensor
 from minigrad.ops.geometry import Pair, Window, fold, output_size, pad, pair, window, windows
 from minigrad.tensor import Tensor
 
@@ -91,6 +91,12 @@ class AvgPool2d(Function):
         return fold(np.broadcast_to(share[..., None, None], (*grad.shape, *win.kernel)), win)
 
 
+def _float_input(x: Any) -> Tensor:
+    """Pooling computes in floats: integer images become the default float dtype."""
+    x = as_tensor(x)
+    return x if x.data.dtype.kind == "f" else Tensor._wrap(as_float(x.data), None)
+
+
 def _pool_args(
     op: str, x: Tensor, kernel_size: Pair, stride: Pair | None, padding: Pair
 ) -> dict[str, tuple[int, int]]:
@@ -117,7 +123,7 @@ def max_pool2d(x: Any, kernel_size: Pair, stride: Pair | None = None, padding: P
         >>> max_pool2d(Tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 2).tolist()
         [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
-    x = as_tensor(x)
+    x = _float_input(x)
     return kernels.pick(MaxPool2d).apply(
         x, **_pool_args("max_pool2d", x, kernel_size, stride, padding)
     )
@@ -130,7 +136,7 @@ def avg_pool2d(x: Any, kernel_size: Pair, stride: Pair | None = None, padding: P
         >>> avg_pool2d(Tensor(np.arange(16.0).reshape(1, 1, 4, 4)), 2).tolist()
         [[[[2.5, 4.5], [10.5, 12.5]]]]
     """
-    x = as_tensor(x)
+    x = _float_input(x)
     return kernels.pick(AvgPool2d).apply(
         x, **_pool_args("avg_pool2d", x, kernel_size, stride, padding)
     )

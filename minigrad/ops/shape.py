@@ -18,6 +18,8 @@ from minigrad.tensor import Tensor
 class Reshape(Function):
     """``z = x`` viewed with a new shape.   ``dx = g`` reshaped back to ``x``'s shape."""
 
+    returns_view = True
+
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         ctx.in_shape = x.shape
@@ -31,6 +33,8 @@ class Reshape(Function):
 class Transpose(Function):
     """``z = x`` with axes permuted by ``p``.   ``dx = g`` permuted by the inverse of ``p``."""
 
+    returns_view = True
+
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         ctx.inverse = tuple(np.argsort(axes))
@@ -43,6 +47,8 @@ class Transpose(Function):
 
 class BroadcastTo(Function):
     """``z = x`` repeated along broadcast axes.   ``dx = g`` (the engine sums the copies)."""
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -71,6 +77,8 @@ class GetItem(Function):
     With integer-array indices a place can be selected more than once; ``np.add.at`` then adds
     every copy's gradient (plain assignment would keep only the last).
     """
+
+    returns_view = True
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, index: Any, advanced: bool) -> np.ndarray:

@@ -97,6 +97,7 @@ class Adam(Optimizer):
                 if grad is None:
                     continue
                 w = p.data
+                p._bump()
                 st = state.get(p)
                 if st is None:
                     st = state[p] = self.init_state(p, group)

@@ -90,6 +90,7 @@ class SGD(Optimizer):
                     # ``out=`` keeps a temporary an array even for a 0-d parameter.
                     g = np.multiply(w, weight_decay, out=np.empty_like(w))
                     g += grad
+                p._bump()
                 if momentum == 0:
                     # A temporary of our own is scaled in place; the user's gradient is not.
                     w -= g * lr if g is grad else np.multiply(g, lr, out=g)
