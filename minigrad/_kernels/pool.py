@@ -70,32 +70,37 @@ class MaxPool2d(reference.MaxPool2d):
     @staticmethod
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
         xp, z = ctx.saved
-        win: Window = ctx.window
-        grad = layout.aligned(grad, layout.BATCH_LAST)
-        dxp, overlapping = _input_grad(win, grad.dtype)
-        # A window whose real pixels are all -inf routes to its first real pixel, as the
-        # reference rule does: padding cells must not count as hits there.
-        real = None
-        if win.padding != (0, 0) and np.isneginf(z).any():
-            real = layout.padded(np.ones((1, 1, *win.in_shape[2:]), bool), win.padding, False)
-        hit, first = layout.empty_like(z, np.bool_), layout.empty_like(z, np.bool_)
-        taken = None  # windows whose maximum has already been routed
-        for _, _, rows, cols in layout.shifted_slices(win.kernel, win.out_hw, win.stride):
-            np.equal(xp[:, :, rows, cols], z, out=hit)
-            if real is not None:
-                hit &= real[:, :, rows, cols]
-            if taken is None:
-                taken = layout.empty_like(z, np.bool_)
-                np.copyto(taken, hit)
-                np.copyto(first, hit)
-            else:
-                np.greater(hit, taken, out=first)  # a hit, and none before it in its window
-                np.logical_or(taken, hit, out=taken)
-            if overlapping:
-                dxp[:, :, rows, cols] += grad * first
-            else:  # each pixel lies in at most one window: write instead of add
-                np.multiply(grad, first, out=dxp[:, :, rows, cols])
-        return _crop(dxp, win)
+        return route_max(xp, z, ctx.window, grad)
+
+
+def route_max(xp: np.ndarray, z: np.ndarray, win: Window, grad: np.ndarray) -> np.ndarray:
+    """Max pooling's backward: each window of the padded input ``xp`` sends its ``grad`` to
+    the first pixel equal to its maximum ``z``; returns the input's gradient."""
+    grad = layout.aligned(grad, layout.BATCH_LAST)
+    dxp, overlapping = _input_grad(win, grad.dtype)
+    # A window whose real pixels are all -inf routes to its first real pixel, as the
+    # reference rule does: padding cells must not count as hits there.
+    real = None
+    if win.padding != (0, 0) and np.isneginf(z).any():
+        real = layout.padded(np.ones((1, 1, *win.in_shape[2:]), bool), win.padding, False)
+    hit, first = layout.empty_like(z, np.bool_), layout.empty_like(z, np.bool_)
+    taken = None  # windows whose maximum has already been routed
+    for _, _, rows, cols in layout.shifted_slices(win.kernel, win.out_hw, win.stride):
+        np.equal(xp[:, :, rows, cols], z, out=hit)
+        if real is not None:
+            hit &= real[:, :, rows, cols]
+        if taken is None:
+            taken = layout.empty_like(z, np.bool_)
+            np.copyto(taken, hit)
+            np.copyto(first, hit)
+        else:
+            np.greater(hit, taken, out=first)  # a hit, and none before it in its window
+            np.logical_or(taken, hit, out=taken)
+        if overlapping:
+            dxp[:, :, rows, cols] += grad * first
+        else:  # each pixel lies in at most one window: write instead of add
+            np.multiply(grad, first, out=dxp[:, :, rows, cols])
+    return _crop(dxp, win)
 
 
 @fast_kernel(reference.AvgPool2d)

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from minigrad import kernels
+from minigrad._kernels import fusion
+from minigrad.nn.activation import ReLU
 from minigrad.nn.layer import Layer
+from minigrad.nn.pooling import MaxPool2d
 
 
 class LayerList(Layer):
@@ -63,6 +67,19 @@ class Sequential(LayerList):
         return Sequential(*layers)
 
     def forward(self, x: Any) -> Any:
-        for layer in self.children():
-            x = layer(x)
+        layers = list(self.children())
+        i = 0
+        while i < len(layers):
+            if i + 1 < len(layers) and _fusable(layers[i], layers[i + 1]):
+                x = fusion.run(layers[i], layers[i + 1], x)
+                i += 2
+            else:
+                x = layers[i](x)
+                i += 1
         return x
+
+
+def _fusable(first: Layer, second: Layer) -> bool:
+    """Whether a ReLU layer and the max-pooling layer after it may run as one fast kernel
+    (:mod:`minigrad._kernels.fusion`): in the fast tier, and for the plain layers only."""
+    return type(first) is ReLU and type(second) is MaxPool2d and kernels.current() == "fast"

@@ -368,6 +368,8 @@ class Layer:
                 f"{name}.backward() needs a forward pass first: call the layer (with gradients "
                 "enabled, not under no_grad()) before calling backward"
             )
+        if type(self._record) is not tuple:  # a member of a fused pair keeps its own record
+            return self._record.backward(name, grad_output)
         places, outputs = self._record
         roots, seeds = [], []
         for i, (output, grad) in enumerate(_pairs(outputs, grad_output, name)):
