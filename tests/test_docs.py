@@ -8,10 +8,11 @@
   method has a docstring. The built pages hold their math as MathML and no raw TeX, load nothing
   from the network, and the Korean pages show exactly the English pages' code and outputs.
 - Every code block of every page runs, page by page in one namespace, in a scratch folder (the
-  current directory, where files the snippets write land). A ```` ```python ```` block must print
-  exactly what the ```` ```text title="Output" ```` block right after it shows, and nothing when
-  no such block follows. A ```` ```console ```` block holds ``$ python -m minigrad ...`` commands
-  followed by what they print. In shown output ``...`` stands for any text (doctest's
+  current directory, where files the snippets write land, and which holds a copy of
+  ``benchmarks/results/``, the recorded runs that pages quote). A ```` ```python ```` block must
+  print exactly what the ```` ```text title="Output" ```` block right after it shows, and nothing
+  when no such block follows. A ```` ```console ```` block holds ``$ python -m minigrad ...``
+  commands followed by what they print. In shown output ``...`` stands for any text (doctest's
   ELLIPSIS): timings, digits that depend on the machine. A block runs unless the line before
   it is ``<!-- docs-test: skip (reason) -->``; those are counted and kept to a small budget.
   The Korean pages are built from the same Markdown (only the prose is translated, through
@@ -35,6 +36,7 @@ import os
 import pkgutil
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import zlib
@@ -235,6 +237,8 @@ def test_page_code_runs_and_prints_what_the_page_shows(
     blocks = runnable_blocks(page)
     if not blocks:
         return
+    # the recorded benchmark runs, which pages read to show where their numbers come from
+    shutil.copytree(ROOT / "benchmarks" / "results", tmp_path / "benchmarks" / "results")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MINIGRAD_HOME", str(tmp_path / "cache"))  # never the user's cache
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -357,7 +361,8 @@ def article(html: str) -> str:
 
 FENCED = re.compile(r"^( *)(`{3,}).*?^\1\2`*\s*$", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"(`+).+?\1", re.DOTALL)
-FORMULA = re.compile(r"\$\$.+?\$\$|\$[^$\s](?:[^$\n]*[^$\s])?\$(?!\d)", re.DOTALL)
+# $$display$$, or $inline$ (which may run over lines of one paragraph, not over a blank line)
+FORMULA = re.compile(r"\$\$.+?\$\$|\$[^$\s](?:(?:(?!\n\n)[^$])*?[^$\s])?\$(?!\d)", re.DOTALL)
 
 
 def formulas(page: Path) -> int:

@@ -24,10 +24,15 @@ logger = logging.getLogger(__name__)
 UNCONVERTED = re.compile(r"<(mi|mo|mtext)>(\\[^<]*|&amp;|&)</\1>")
 
 
+ALIGNED = re.compile(r"\\(begin|end)\{aligned\}")
+
+
 def mathml(self: HTML5Translator, node: nodes.Element, display: str) -> str:
     """The MathML of one formula; unconverted TeX is reported as a warning (-W: an error)."""
     tex = node.astext()
-    markup = convert(tex, display=display)
+    # Pages write "aligned" (which GitHub's renderer accepts inside $$); latex2mathml knows the
+    # same layout as "align*".
+    markup = convert(ALIGNED.sub(r"\\\1{align*}", tex), display=display)
     unconverted = UNCONVERTED.search(markup)
     if unconverted:
         logger.warning(
