@@ -55,7 +55,15 @@ locale_dirs = ["locales"]
 gettext_compact = False
 gettext_uuid = False
 gettext_location = False
-translated_pages: list[str] = []
+translated_pages = [
+    "index",
+    "quickstart",
+    "primer",
+    "backprop-by-hand",
+    "from-the-tutorials",
+    "numdiff",
+    "glossary",
+]
 
 html_theme = "furo"
 html_title = "minigrad"

@@ -388,12 +388,109 @@ def test_math_is_typeset_and_no_raw_tex_is_left(sites: dict[str, Path]) -> None:
         assert not left, f"{page}: formulas left as TeX: {left[:5]}"
         typeset += parsed.math
         source = (DOCS / page.relative_to(sites[language])).with_suffix(".md")
-        if source.is_file():
+        if language == "en" and source.is_file():  # a translation may word its formulas anew
             assert parsed.math == formulas(source), (
                 f"{page}: {formulas(source)} formulas in {source.name}, "
                 f"{parsed.math} <math> elements built"
             )
     assert typeset, "no <math> element in the whole site"
+
+
+def translated_pages() -> list[str]:
+    """The pages the Korean site must translate completely (``translated_pages`` in conf.py)."""
+    conf = (DOCS / "conf.py").read_text(encoding="utf-8")
+    listed = re.search(r"^translated_pages = \[(.*?)\]", conf, re.MULTILINE | re.DOTALL)
+    return re.findall(r'"([^"]+)"', listed[1])
+
+
+def code_blocks(html: str) -> list[str]:
+    """The text of every code block of a built page, markup stripped."""
+    return [
+        re.sub(r"<[^>]+>", "", block)
+        for block in re.findall(r"<pre>(.*?)</pre>", article(html), re.DOTALL)
+    ]
+
+
+@pytest.mark.slow
+def test_korean_pages_show_the_code_and_outputs_that_ran(sites: dict[str, Path]) -> None:
+    """The Korean pages are translations of the prose only: their code blocks and outputs are
+    the English pages' (which ran above), so they need not run again."""
+    assert len(translated_pages()) >= 7
+    for page in translated_pages():
+        english = code_blocks(page_html(sites["en"], f"{page}.md"))
+        korean = page_html(sites["ko"], f"{page}.md")
+        assert code_blocks(korean) == english, f"ko/{page}.html: code differs from the English"
+        assert re.search(r"[가-힣]", article(korean)), f"ko/{page}.html is not in Korean"
+
+
+@pytest.mark.slow
+def test_every_page_links_to_itself_in_the_other_language(sites: dict[str, Path]) -> None:
+    for language, page in built_pages(sites):
+        switch = re.search(r'<a class="language-switch" href="([^"]+)"', page.read_text())
+        assert switch, f"{page}: no language switch"
+        target = (page.parent / switch[1]).resolve()
+        other = sites["ko" if language == "en" else "en"]
+        mirrored = other / page.relative_to(sites[language])
+        assert target == mirrored.resolve() and target.is_file(), (
+            f"{page}: the switch leads to {target}, not to {mirrored}"
+        )
+
+
+PROBE_PAGE = """# Probe
+
+A paragraph that stays the same.
+
+A paragraph that the translator saw.
+"""
+PROBE_CATALOGUE = """msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "Probe"
+msgstr "탐침"
+
+msgid "A paragraph that stays the same."
+msgstr "그대로인 문단."
+
+msgid "A paragraph that the translator saw."
+msgstr "번역자가 본 문단."
+"""
+
+
+@pytest.mark.slow
+def test_a_changed_or_fuzzy_paragraph_is_reported_by_the_korean_build(tmp_path: Path) -> None:
+    """One Korean build of two translated pages with docs/_ext/pages.py: ``edited`` changed a
+    paragraph after it was translated, ``fuzzy`` has a translation marked fuzzy."""
+    (tmp_path / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n"
+        "extensions = ['myst_parser', 'pages']\nlocale_dirs = ['locales']\n"
+        "gettext_compact = False\ntranslated_pages = ['index', 'edited', 'fuzzy']\n"
+    )
+    (tmp_path / "index.md").write_text("# Home\n\n```{toctree}\nedited\nfuzzy\n```\n")
+    (tmp_path / "edited.md").write_text(PROBE_PAGE.replace("stays the same", "was edited"))
+    (tmp_path / "fuzzy.md").write_text(PROBE_PAGE)
+    catalogues = tmp_path / "locales" / "ko" / "LC_MESSAGES"
+    catalogues.mkdir(parents=True)
+    (catalogues / "index.po").write_text('msgid "Home"\nmsgstr "홈"\n')
+    (catalogues / "edited.po").write_text(PROBE_CATALOGUE)
+    (catalogues / "fuzzy.po").write_text(
+        PROBE_CATALOGUE.replace(
+            'msgid "A paragraph that the', '#, fuzzy\nmsgid "A paragraph that the'
+        )
+    )
+    command = [sys.executable, "-m", "sphinx", "-q", "-D", "language=ko", "-b", "html"]
+    result = subprocess.run(
+        [*command, str(tmp_path), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    log = result.stdout + result.stderr
+    assert "edited.md:3: WARNING: translation: untranslated message: 'A paragraph that was" in log
+    assert "fuzzy message in fuzzy.po" in log, log
+    assert "fuzzy.md:5: WARNING: translation: untranslated message: 'A paragraph that the" in log
+    assert log.count("WARNING") == 3, log  # and nothing about the translated paragraphs
 
 
 # Every public name of these modules must appear in the API reference (docs/api/).

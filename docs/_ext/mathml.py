@@ -14,6 +14,7 @@ import re
 from docutils import nodes
 from latex2mathml.converter import convert
 from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.writers.html5 import HTML5Translator
 
@@ -53,6 +54,40 @@ def visit_math_block(self: HTML5Translator, node: nodes.math_block) -> None:
     raise nodes.SkipNode
 
 
+OPENING = re.compile(r"[(\[]+$")  # punctuation that must stay with the formula after it
+CLOSING = re.compile(r"^[.,;:!?)\]]+")  # and before it
+
+
+class KeepPunctuationWithMath(SphinxPostTransform):
+    """Wrap inline math with the punctuation that touches it (``$x$.``, ``($x$)``) in a span
+    that does not break: a browser may otherwise start a line with the full stop."""
+
+    default_priority = 900
+    formats = ("html",)
+
+    def run(self, **kwargs) -> None:
+        for math in list(self.document.findall(nodes.math)):
+            parent = math.parent
+            index = parent.index(math)
+            before = parent[index - 1] if index > 0 else None
+            after = parent[index + 1] if index + 1 < len(parent) else None
+            opening = OPENING.search(before.astext()) if isinstance(before, nodes.Text) else None
+            closing = CLOSING.match(after.astext()) if isinstance(after, nodes.Text) else None
+            if not (opening or closing):
+                continue
+            group = nodes.inline(classes=["nowrap"])
+            if closing:
+                parent.replace(after, nodes.Text(after.astext()[closing.end() :]))
+            if opening:
+                parent.replace(before, nodes.Text(before.astext()[: opening.start()]))
+                group += nodes.Text(opening[0])
+            parent.replace(math, group)
+            group += math
+            if closing:
+                group += nodes.Text(closing[0])
+
+
 def setup(app: Sphinx) -> dict:
     app.add_html_math_renderer("mathml", (visit_math, None), (visit_math_block, None))
+    app.add_post_transform(KeepPunctuationWithMath)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -9,6 +9,9 @@
 - API anchors for Markdown links. ``[fit](api/train.md#minigrad.train.fit)`` reads on GitHub
   and resolves here: each documented object's (and module's) id is a label of its page, so a
   link to a renamed or removed object fails the build.
+- Measurements stay as measured. Text inside a ``notranslate`` container (the tables the
+  benchmarks write, with their machine and date) is not offered for translation: rerunning a
+  benchmark must not leave the Korean pages with untranslated numbers.
 - Complete translations. In the Korean build, a page listed in ``translated_pages`` whose
   catalogue lacks a message, or holds it only as fuzzy, is a warning naming the message (so an
   error under ``-W``): a changed English paragraph cannot ship with a stale translation.
@@ -27,6 +30,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.directives.code import container_wrapper
 from sphinx.util import logging
+from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
@@ -108,6 +112,10 @@ def check_translated(app: Sphinx, doctree: nodes.document) -> None:
     if app.config.language == "en" or docname not in app.config.translated_pages:
         return
     for node in doctree.findall(nodes.Element):
+        if not node.astext().strip():
+            continue  # nothing to translate (a toctree without a caption)
+        if isinstance(node, nodes.image) and node.parent.get("translated"):
+            continue  # its alt text was translated with the paragraph holding it
         if node.get("translated") is False:
             logger.warning(
                 "translation: untranslated message: %r",
@@ -128,9 +136,22 @@ def label_api_objects(app: Sphinx, doctree: nodes.document) -> None:
                 labels[anchor.removeprefix("module-")] = (app.env.docname, anchor)
 
 
+class KeepMeasurementsUntranslated(SphinxTransform):
+    """Take the text inside ``notranslate`` containers out of translation (before Locale)."""
+
+    default_priority = 10  # sphinx.transforms.i18n.Locale runs at 20
+
+    def apply(self, **kwargs) -> None:
+        for container in self.document.findall(nodes.container):
+            if "notranslate" in container["classes"]:
+                for node in container.findall(nodes.TextElement):
+                    node["translatable"] = False
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("translated_pages", [], "env", list)
     app.add_directive("text", TextBlock)
+    app.add_transform(KeepMeasurementsUntranslated)
     app.connect("builder-inited", check_catalogues)
     app.connect("doctree-read", check_translated)
     app.connect("doctree-read", label_api_objects)
