@@ -25,6 +25,12 @@ logger = logging.getLogger(__name__)
 UNCONVERTED = re.compile(r"<(mi|mo|mtext)>(\\[^<]*|&amp;|&)</\1>")
 
 
+# A minus after "(", "[", ",", "=", "<" or ">" is a sign, not a subtraction: MathML spaces it as
+# a subtraction unless it is marked as a prefix operator ("(-0.25)", not "( - 0.25)").
+UNARY_MINUS = re.compile(
+    r"(<mo[^>]*>(?:&#x00028;|&#x0005B;|&#x0002C;|&#x0003D;|&#x0003C;|&#x0003E;)</mo>"
+    r"(?:<mspace[^>]*/>)?)<mo>&#x02212;</mo>"
+)
 ALIGNED = re.compile(r"\\(begin|end)\{aligned\}")
 
 
@@ -34,6 +40,7 @@ def mathml(self: HTML5Translator, node: nodes.Element, display: str) -> str:
     # Pages write "aligned" (which GitHub's renderer accepts inside $$); latex2mathml knows the
     # same layout as "align*".
     markup = convert(ALIGNED.sub(r"\\\1{align*}", tex), display=display)
+    markup = UNARY_MINUS.sub(r'\1<mo form="prefix">&#x02212;</mo>', markup)
     unconverted = UNCONVERTED.search(markup)
     if unconverted:
         logger.warning(
