@@ -9,9 +9,10 @@
 - API anchors for Markdown links. ``[fit](api/train.md#minigrad.train.fit)`` reads on GitHub
   and resolves here: each documented object's (and module's) id is a label of its page, so a
   link to a renamed or removed object fails the build.
-- Measurements stay as measured. Text inside a ``notranslate`` container (the tables the
-  benchmarks write, with their machine and date) is not offered for translation: rerunning a
-  benchmark must not leave the Korean pages with untranslated numbers.
+- Formulas and measurements are not translated. Display formulas read the same in every
+  language; text inside a ``notranslate`` container (the tables the benchmarks write, with their
+  machine and date) stays as measured: rerunning a benchmark must not leave the Korean pages
+  with untranslated numbers.
 - Complete translations. In the Korean build, a page listed in ``translated_pages`` whose
   catalogue lacks a message, or holds it only as fuzzy, is a warning naming the message (so an
   error under ``-W``): a changed English paragraph cannot ship with a stale translation.
@@ -29,8 +30,8 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.directives.code import container_wrapper
-from sphinx.util import logging
 from sphinx.transforms import SphinxTransform
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
@@ -125,23 +126,29 @@ def check_translated(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def label_api_objects(app: Sphinx, doctree: nodes.document) -> None:
-    """Make every object the page documents a link target ``page.md#dotted.name``."""
-    labels = app.env.get_domain("std").anonlabels
+    """Make every object the page documents a link target ``page.md#dotted.name``: MyST resolves
+    such a link against the page's heading anchors, to which the objects' ids are added."""
+    anchors = app.env.metadata[app.env.docname].setdefault("myst_slugs", {})
     for signature in doctree.findall(addnodes.desc_signature):
         for anchor in signature["ids"]:
-            labels[anchor] = (app.env.docname, anchor)
+            anchors[anchor] = (0, anchor, anchor)
     for node in doctree.findall(nodes.Element):  # a module's target merges into its section
         for anchor in node["ids"]:
             if anchor.startswith("module-"):
-                labels[anchor.removeprefix("module-")] = (app.env.docname, anchor)
+                name = anchor.removeprefix("module-")
+                anchors[name] = (0, anchor, name)
 
 
-class KeepMeasurementsUntranslated(SphinxTransform):
-    """Take the text inside ``notranslate`` containers out of translation (before Locale)."""
+class KeepUntranslated(SphinxTransform):
+    """Take display formulas, and the text inside ``notranslate`` containers, out of
+    translation (before Locale). Formulas read the same in every language (words belong in the
+    prose around them), and MyST versions disagree on how they extract a formula's text."""
 
     default_priority = 10  # sphinx.transforms.i18n.Locale runs at 20
 
     def apply(self, **kwargs) -> None:
+        for formula in self.document.findall(nodes.math_block):
+            formula["translatable"] = False
         for container in self.document.findall(nodes.container):
             if "notranslate" in container["classes"]:
                 for node in container.findall(nodes.TextElement):
@@ -151,7 +158,7 @@ class KeepMeasurementsUntranslated(SphinxTransform):
 def setup(app: Sphinx) -> dict:
     app.add_config_value("translated_pages", [], "env", list)
     app.add_directive("text", TextBlock)
-    app.add_transform(KeepMeasurementsUntranslated)
+    app.add_transform(KeepUntranslated)
     app.connect("builder-inited", check_catalogues)
     app.connect("doctree-read", check_translated)
     app.connect("doctree-read", label_api_objects)
