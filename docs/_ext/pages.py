@@ -7,8 +7,8 @@
 - The language switch. Every page links to the same page in the other language (the English
   site at the root, the Korean one under ``ko/``); a Korean page that is not translated says so.
 - API anchors for Markdown links. ``[fit](api/train.md#minigrad.train.fit)`` reads on GitHub
-  and resolves here: each documented object's (and module's) id is a label of its page, so a
-  link to a renamed or removed object fails the build.
+  and resolves here: each documented object's (and module's) id is an anchor of its page, so
+  a link to a renamed or removed object fails the build.
 - Formulas and measurements are not translated. Display formulas read the same in every
   language; text inside a ``notranslate`` container (the tables the benchmarks write, with their
   machine and date) stays as measured: rerunning a benchmark must not leave the Korean pages
@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar
 
 from babel.messages.pofile import read_po
 from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.directives.code import container_wrapper
@@ -45,7 +43,6 @@ class TextBlock(SphinxDirective):
     has_content = True
     optional_arguments = 1
     final_argument_whitespace = True
-    option_spec: ClassVar[dict] = {"class": directives.class_option}
 
     def run(self) -> list[nodes.Node]:
         text = "\n".join(self.content)
