@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 __all__ = ["TIERS", "cache_info", "current", "fast_kernel", "pick", "release", "use"]
 
+#: The kernel tiers, fastest first: what :func:`use` accepts.
 TIERS = ("fast", "reference")
 _F = TypeVar("_F", bound=type)
 

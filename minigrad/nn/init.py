@@ -33,7 +33,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def fans(tensor: Tensor) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight of shape (out, in, *kernel).
+    """``(fan_in, fan_out)`` of a weight of shape ``(out, in, *kernel)``.
 
     Example:
         >>> fans(Tensor(np.zeros((8, 3, 5, 5))))
