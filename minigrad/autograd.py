@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from minigrad.arrays import in_place_array
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -505,7 +506,7 @@ def backward(
                 continue
             g = leaf_grads[at]
             if leaf.grad is None:
-                leaf.grad = owned(g)
+                leaf.grad = in_place_array(owned(g))
             else:
                 leaf.grad += g
     return results
