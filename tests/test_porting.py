@@ -10,7 +10,6 @@ import pytest
 import minigrad as mg
 import minigrad.functional as F
 from minigrad import nn
-from minigrad.arrays import InPlaceArray
 
 
 def _t(rng: np.random.Generator, *shape: int, grad: bool = False) -> mg.Tensor:
@@ -197,7 +196,7 @@ def test_setitem_under_no_grad_and_recorded(rng) -> None:
         w[0] = 1.0  # a leaf that requires grad, while gradients are recorded
     with mg.no_grad():
         w[0] = 1.0
-    with pytest.raises(RuntimeError, match="minigrad.where"):
+    with pytest.raises(RuntimeError, match=r"minigrad\.where"):
         y[0] = w[0]
 
 

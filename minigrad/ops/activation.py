@@ -45,6 +45,7 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, slope: float) -> np.ndarray:
+        x = as_float(x)
         ctx.slope = slope
         ctx.save(x)
         return np.where(x > 0, x, x * slope)

@@ -461,6 +461,9 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
     x = as_tensor(x)
+    if x.dtype.kind != "f" and any(b is not None and not integral(b) for b in (min, max)):
+        # an integer tensor limited by float bounds computes in the default float dtype
+        x = Tensor._wrap(as_float(x.data), None)
     bounds = [
         b if b is None or isinstance(b, (int, float)) else np.asarray(b, dtype=x.dtype)
         for b in (min, max)

@@ -18,6 +18,11 @@ def _zeros(p: Tensor, fill: float = 0.0) -> np.ndarray:
     return np.full(p.data.shape, fill, dtype=p.data.dtype)
 
 
+def _sqrt(x: np.ndarray) -> np.ndarray:
+    """``sqrt(x)`` as a new array, also for a 0-d ``x`` (where NumPy would return a scalar)."""
+    return np.sqrt(x, out=np.empty(x.shape, x.dtype))
+
+
 def _decayed(grad: np.ndarray, w: np.ndarray, weight_decay: float) -> np.ndarray:
     """``grad + weight_decay * w`` in a new array, or ``grad`` itself when there is no decay."""
     if weight_decay == 0:
@@ -93,7 +98,7 @@ class Adagrad(Optimizer):
                 g = _decayed(p.grad, w, weight_decay)
                 total = st["sum"]
                 total += g * g
-                std = np.sqrt(total)
+                std = _sqrt(total)
                 std += eps
                 update = np.divide(g, std, out=std)
                 update *= lr / (1 + (t - 1) * lr_decay)
@@ -185,9 +190,9 @@ class RMSprop(Optimizer):
                     m = st["grad_avg"]
                     m *= alpha
                     m += (1 - alpha) * g
-                    avg = np.sqrt(v - m * m)
+                    avg = _sqrt(v - m * m)
                 else:
-                    avg = np.sqrt(v)
+                    avg = _sqrt(v)
                 avg += eps
                 d = np.divide(g, avg, out=avg)
                 if momentum > 0:
