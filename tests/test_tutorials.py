@@ -104,7 +104,7 @@ class MyReLU(TensorFunction):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (input,) = ctx.saved_tensors
+        (input,) = ctx.saved_tensors  # noqa: A001 (the tutorial's name)
         grad_input = grad_output.clone()
         grad_input[input < 0] = 0
         return grad_input
@@ -142,7 +142,7 @@ def test_custom_function_relu_learns_and_matches_torch(rng) -> None:
 
         @staticmethod
         def backward(ctx, grad_output):
-            (input,) = ctx.saved_tensors
+            (input,) = ctx.saved_tensors  # noqa: A001 (the tutorial's name)
             grad_input = grad_output.clone()
             grad_input[input < 0] = 0
             return grad_input
@@ -163,7 +163,7 @@ class LegendrePolynomial3(TensorFunction):
 
     @staticmethod
     def backward(ctx, grad_output):
-        (input,) = ctx.saved_tensors
+        (input,) = ctx.saved_tensors  # noqa: A001 (the tutorial's name)
         return grad_output * 1.5 * (5 * input**2 - 1)
 
 
@@ -205,7 +205,7 @@ def test_legendre_fit_learns_and_matches_torch() -> None:
 
         @staticmethod
         def backward(ctx, grad_output):
-            (input,) = ctx.saved_tensors
+            (input,) = ctx.saved_tensors  # noqa: A001 (the tutorial's name)
             return grad_output * 1.5 * (5 * input**2 - 1)
 
     want_losses, want = _legendre_run(torch, TorchP3.apply, 300, torch.float64)
