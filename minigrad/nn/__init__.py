@@ -16,9 +16,11 @@ from minigrad.nn.loss import CrossEntropyLoss, MSELoss
 from minigrad.nn.norm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.pooling import AvgPool2d, MaxPool2d
 
-# PyTorch's names for the two base classes.
 Module = Layer
+"""PyTorch's name for :class:`Layer`: ``class Net(nn.Module)`` defines a minigrad layer."""
+
 ModuleList = LayerList
+"""PyTorch's name for :class:`LayerList`."""
 
 __all__ = [
     "AvgPool2d",
