@@ -251,8 +251,8 @@ class Tensor:
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """PyTorch's ``to``: a device (``"cpu"`` or ``minigrad.device("cpu")``; CUDA raises), a
         dtype, a tensor whose dtype to take, or a device and a dtype. Returns the tensor itself
-        when nothing changes, else a cast copy (the gradient flows back, as with
-        :meth:`astype`).
+        when nothing changes (a copy with ``copy=True``), else a cast copy (the gradient flows
+        back, as with :meth:`astype`).
 
         Example:
             >>> x = Tensor([1.0]); x.to("cpu") is x, x.to("float64").dtype
@@ -261,9 +261,9 @@ class Tensor:
         if len(args) == 1 and isinstance(args[0], Tensor):
             args = (args[0].data.dtype,)
         dtype = parse_to("Tensor.to", args, kwargs)
-        if dtype is None or np.dtype(dtype) == self.data.dtype:
-            return self
-        return self.astype(dtype)
+        if dtype is not None and dtype != self.data.dtype:
+            return self.astype(dtype)
+        return self.clone() if kwargs.get("copy") else self
 
     def cpu(self) -> Tensor:
         """The tensor itself (its data is always on the CPU).

@@ -222,6 +222,8 @@ def test_device_api_is_cpu_only() -> None:
         x.to("cpu", mg.float64).dtype == np.float64 and x.to(dtype=mg.float64).dtype == np.float64
     )
     assert x.to(mg.tensor([1], dtype=mg.int64)).dtype == np.int64
+    copied = x.to("cpu", copy=True)
+    assert copied is not x and copied.data is not x.data and copied.tolist() == x.tolist()
     for make in (mg.zeros, mg.ones, mg.randn, mg.rand):
         assert make(2, device="cpu").shape == (2,)
     assert mg.arange(3, device=cpu).tolist() == [0, 1, 2]

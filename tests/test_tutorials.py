@@ -213,6 +213,27 @@ def test_legendre_fit_learns_and_matches_torch() -> None:
     np.testing.assert_allclose(coefficients, want, rtol=1e-8, atol=1e-15)
 
 
+class LegendreOnArrays(mg.autograd.Function):
+    """The tutorial's Function unchanged, on minigrad's array-based ``Function``: its body is
+    plain arithmetic, which NumPy arrays do as well."""
+
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return 0.5 * (5 * input**3 - 3 * input)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (input,) = ctx.saved_tensors  # noqa: A001 (the tutorial's name)
+        return grad_output * 1.5 * (5 * input**2 - 1)
+
+
+def test_legendre_fit_ports_unchanged_onto_array_functions() -> None:
+    on_tensors = _legendre_run(mg, LegendrePolynomial3.apply, 50, mg.float64)
+    on_arrays = _legendre_run(mg, LegendreOnArrays.apply, 50, mg.float64)
+    assert on_arrays == on_tensors
+
+
 def test_legendre_fit_in_float32_matches_the_tutorial_setup() -> None:
     """The tutorial's own dtype (``torch.float``): the same fit runs in float32."""
     losses, _ = _legendre_run(mg, LegendrePolynomial3.apply, 100, mg.float)
