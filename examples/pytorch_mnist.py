@@ -5,14 +5,15 @@
 
 The model, the training and test loops, the optimizer (Adadelta with a StepLR decay), the
 device handling and the command line follow ``mnist/main.py`` of pytorch/examples at commit
-77f55b912142e11fcfdf5b530231fb9c52f181e8, statement for statement, as it runs under minigrad:
-``import minigrad as torch`` makes every ``torch.`` name in the body resolve to minigrad's own
-(``torch.flatten``, ``torch.no_grad``, ``torch.utils.data.DataLoader``, ``torch.device``,
-``torch.accelerator``, ``torch.save``). Outside the import block, the only lines that differ
-from the original are the data source: torchvision's ``datasets.MNIST`` with a
+77f55b912142e11fcfdf5b530231fb9c52f181e8 statement for statement (this file is written afresh:
+its messages, help texts and formatting are its own). ``import minigrad as torch`` makes every
+``torch.`` name in the body resolve to minigrad's (``torch.flatten``, ``torch.no_grad``,
+``torch.utils.data.DataLoader``, ``torch.device``, ``torch.accelerator``, ``torch.save``).
+Ported as it is, the original runs on minigrad with its import block and its data source
+changed and no other line edited: torchvision's ``datasets.MNIST`` with a
 ``ToTensor``/``Normalize`` transform becomes :func:`minigrad.data.load_mnist` (or, with
 ``--synthetic N``, N generated digits) normalised the same way, in a ``TensorDataset``.
-No line of the model, the loops or the setup needed editing; docs/porting.md walks through it.
+docs/porting.md walks through it.
 
 Its default settings (14 epochs of a 1.2M-parameter CNN on 60,000 images) take hours on a CPU
 in NumPy; ``--epochs 1`` gives a first test accuracy.
