@@ -1,15 +1,38 @@
 """minigrad: a small deep learning framework on NumPy that shows backpropagation at work."""
 
+from typing import Any
+
 # Tensor first: the op modules and Tensor's operators refer to each other.
 from minigrad.tensor import Tensor, from_numpy, tensor
 
 # isort: split
-from minigrad import data, functional, gradcheck, kernels, nn, optim
+from minigrad import accelerator, cuda, data, functional, gradcheck, kernels, nn, optim, utils
 from minigrad.autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
-from minigrad.creation import arange, eye, ones, ones_like, rand, randn, zeros, zeros_like
-from minigrad.dtypes import get_default_dtype, set_default_dtype
-from minigrad.ops.elementwise import where
-from minigrad.ops.shape import concat, stack
+from minigrad.creation import (
+    arange,
+    eye,
+    full,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
+from minigrad.device import device
+from minigrad.dtypes import (
+    BUILTIN_NAMED_DTYPES,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    set_default_dtype,
+)
+from minigrad.ops.compare import argmax
+from minigrad.ops.elementwise import cos, sin, where
+from minigrad.ops.shape import concat, flatten, stack
 from minigrad.random import manual_seed
 from minigrad.serialization import CheckpointError, load, save
 
@@ -19,23 +42,44 @@ from minigrad import _kernels  # noqa: F401
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> Any:
+    """``mg.float``, ``mg.double``, ``mg.long``, ``mg.int``, ``mg.bool``: PyTorch's dtype names
+    that are builtins, served without shadowing them."""
+    if name in BUILTIN_NAMED_DTYPES:
+        return BUILTIN_NAMED_DTYPES[name]
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+
 __all__ = [
     "CheckpointError",
     "Function",
     "Tensor",
     "__version__",
+    "accelerator",
     "arange",
+    "argmax",
     "concat",
+    "cos",
+    "cuda",
     "data",
+    "device",
     "enable_grad",
     "eye",
+    "flatten",
+    "float32",
+    "float64",
     "from_numpy",
+    "full",
     "functional",
     "get_default_dtype",
     "grad",
     "gradcheck",
+    "int32",
+    "int64",
     "is_grad_enabled",
     "kernels",
+    "linspace",
     "load",
     "manual_seed",
     "nn",
@@ -47,8 +91,10 @@ __all__ = [
     "randn",
     "save",
     "set_default_dtype",
+    "sin",
     "stack",
     "tensor",
+    "utils",
     "where",
     "zeros",
     "zeros_like",

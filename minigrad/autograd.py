@@ -29,11 +29,13 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from minigrad.arrays import in_place_array
 from minigrad.tensor import Tensor
 
 __all__ = [
     "Function",
     "Node",
+    "TensorFunction",
     "backward",
     "enable_grad",
     "grad",
@@ -172,6 +174,15 @@ class Node:
         if self.requires_grad:
             self.saved = arrays
 
+    def save_for_backward(self, *arrays: Any) -> None:
+        """PyTorch's name for :meth:`save`."""
+        self.save(*arrays)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """PyTorch's name for :attr:`saved`."""
+        return self.saved
+
     @property
     def name(self) -> str:
         """The operation's name, e.g. ``"MatMul"``."""
@@ -257,6 +268,102 @@ class Function:
             if ctx.saved:
                 ctx.versions = _saved_versions(ctx.saved, inputs, result)
         return result
+
+
+class TensorFunction:
+    """A custom op written the PyTorch way: ``forward`` and ``backward`` receive and return
+    Tensors, and run under ``no_grad``, so bodies that call tensor methods
+    (``input.clamp(min=0)``, ``grad_output.clone()``, ``grad[x < 0] = 0``) port unchanged.
+
+    ``forward(ctx, *inputs)`` returns a Tensor and keeps what ``backward`` needs with
+    ``ctx.save_for_backward(...)``; ``backward(ctx, grad_output)`` returns one gradient per
+    input (a Tensor, an array, or ``None``), read back with ``ctx.saved_tensors``. Behind it
+    sits an ordinary :class:`Function` on the tensors' arrays, so the graph, broadcasting
+    and the version check on saved inputs work as for every op. :class:`Function` itself
+    stays on ndarrays (the form minigrad's own rules take).
+
+    Example:
+        >>> import minigrad as mg
+        >>> class MyReLU(TensorFunction):
+        ...     @staticmethod
+        ...     def forward(ctx, input):
+        ...         ctx.save_for_backward(input)
+        ...         return input.clamp(min=0)
+        ...     @staticmethod
+        ...     def backward(ctx, grad_output):
+        ...         (input,) = ctx.saved_tensors
+        ...         grad_input = grad_output.clone()
+        ...         grad_input[input < 0] = 0
+        ...         return grad_input
+        >>> x = mg.tensor([-1.0, 2.0], requires_grad=True)
+        >>> MyReLU.apply(x).sum().backward(); x.grad
+        array([0., 1.], dtype=float32)
+    """
+
+    _rule: type[Function]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The Function the engine runs: it carries the subclass's name into the graph.
+        cls._rule = type(
+            cls.__name__,
+            (Function,),
+            {
+                "__module__": cls.__module__,
+                "__doc__": cls.__doc__,
+                "forward": staticmethod(functools.partial(_tensor_forward, cls)),
+                "backward": staticmethod(functools.partial(_tensor_backward, cls)),
+            },
+        )
+
+    @staticmethod
+    def forward(ctx: Node, *args: Any, **kwargs: Any) -> Tensor:
+        """Compute the output Tensor from the input Tensors (under ``no_grad``)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Node, grad_output: Tensor) -> Any:
+        """Given ``grad_output`` (a Tensor), return the gradient of each input."""
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Any, **attrs: Any) -> Tensor:
+        """Run ``forward`` and record the op when an input requires grad."""
+        if cls is TensorFunction:
+            raise TypeError("TensorFunction.apply: subclass TensorFunction and call it there")
+        return cls._rule.apply(*inputs, **attrs)
+
+
+def _as_tensor_arg(value: Any) -> Any:
+    return Tensor._wrap(value, None) if isinstance(value, np.ndarray) else value
+
+
+def _as_array_result(value: Any) -> Any:
+    return value.data if isinstance(value, Tensor) else value
+
+
+def _tensor_forward(cls: type[TensorFunction], ctx: Node, *args: Any, **kwargs: Any) -> Any:
+    with no_grad():
+        out = cls.forward(ctx, *(_as_tensor_arg(a) for a in args), **kwargs)
+    # Saved Tensors are kept as their arrays, the same objects as the inputs' data, so the
+    # engine's version check covers them like any op's saved inputs.
+    ctx.saved = tuple(_as_array_result(t) for t in ctx.saved)
+    if not isinstance(out, (Tensor, np.ndarray)):
+        raise TypeError(f"{cls.__name__}.forward must return a Tensor, got {type(out).__name__}")
+    return _as_array_result(out)
+
+
+def _tensor_backward(cls: type[TensorFunction], ctx: Node, grad: np.ndarray) -> Any:
+    ctx.saved = tuple(_as_tensor_arg(a) for a in ctx.saved)
+    # A read-only view: a body that writes into grad_output fails instead of corrupting
+    # the engine's gradient (clone() it first, as PyTorch's tutorials do).
+    grad = grad.view()
+    grad.flags.writeable = False
+    with no_grad():
+        grads = cls.backward(ctx, Tensor._wrap(grad, None))
+    if isinstance(grads, tuple):
+        return tuple(_as_array_result(g) for g in grads)
+    return _as_array_result(grads)
 
 
 def _share_memory_version(base: Tensor, view: Tensor) -> None:
@@ -505,7 +612,7 @@ def backward(
                 continue
             g = leaf_grads[at]
             if leaf.grad is None:
-                leaf.grad = owned(g)
+                leaf.grad = in_place_array(owned(g))
             else:
                 leaf.grad += g
     return results

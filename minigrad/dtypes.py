@@ -8,6 +8,22 @@ import numpy as np
 
 _default_dtype = np.dtype(np.float32)
 
+# PyTorch's dtype names (``mg.float32`` is ``torch.float32``'s counterpart).
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+
+# PyTorch's dtype names that are Python builtins too, served by ``minigrad.__getattr__`` so that
+# no module-level name shadows a builtin (``mg.float`` is float32, as ``torch.float`` is).
+BUILTIN_NAMED_DTYPES = {
+    "float": float32,
+    "double": float64,
+    "long": int64,
+    "int": int32,
+    "bool": np.dtype(np.bool_),
+}
+
 
 def set_default_dtype(dtype: Any) -> None:
     """Set the dtype that float data becomes (``float32`` unless changed).

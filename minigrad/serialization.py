@@ -119,6 +119,13 @@ def save(
         >>> save({"model": {"w": np.ones(2, np.float32)}, "epoch": 3}, path); load(path)["epoch"]
         3
     """
+    if not isinstance(state, Mapping) and callable(getattr(state, "state_dict", None)):
+        kind = type(state).__name__
+        raise TypeError(
+            f"save: got a {kind} object, and minigrad saves no objects (nothing loads with "
+            f"pickle); save its state instead: minigrad.save(model.state_dict(), path), and "
+            f"to restore, build the {kind} again and call load_state_dict(minigrad.load(path))"
+        )
     if not isinstance(state, Mapping):
         raise TypeError(f"save: state must be a dict, got {type(state).__name__}")
     arrays: dict[str, np.ndarray] = {}

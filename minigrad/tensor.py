@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from minigrad.arrays import in_place_array
+from minigrad.device import Device, check_device, parse_to
 from minigrad.dtypes import as_array, get_default_dtype
 
 if TYPE_CHECKING:
     from minigrad.autograd import Node
 
-__all__ = ["Tensor", "Version", "from_numpy", "tensor"]
+__all__ = ["Tensor", "ValuesIndices", "Version", "from_numpy", "tensor"]
 
 Axis = int | Sequence[int] | None
 
@@ -34,6 +36,19 @@ class Version:
         self.views: weakref.WeakSet[Tensor] | None = None
 
 
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)``/``min(dim)`` return when called the PyTorch way: the extreme values
+    (with a gradient) and their int64 indices.
+
+    Example:
+        >>> Tensor([[1.0, 5.0], [7.0, 2.0]]).max(1).indices.tolist()
+        [1, 0]
+    """
+
+    values: Tensor
+    indices: Tensor
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -41,6 +56,10 @@ class Tensor:
     dtype (float32) unless ``dtype`` is given; integer and boolean data keep their dtype and
     cannot require grad. The data is copied (as ``torch.tensor`` does): changing the array
     afterwards never changes the tensor. :func:`from_numpy` shares memory instead.
+
+    ``.data`` (for tensors made by the user) and ``.grad`` are ndarrays of the subclass
+    :class:`~minigrad.arrays.InPlaceArray`, which adds PyTorch's in-place methods
+    (``w.grad.zero_()``, ``p.data.add_(...)``); writes through them are not tracked.
 
     Example:
         >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -68,7 +87,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        self.data = as_array(data, dtype, copy=True)
+        self.data = in_place_array(as_array(data, dtype, copy=True))
         self.grad = None
         self._node: Node | None = None
         self._version: Version | None = None
@@ -130,6 +149,25 @@ class Tensor:
     def size(self) -> int:
         """Number of elements."""
         return self.data.size
+
+    def numel(self) -> int:
+        """Number of elements (PyTorch's name for ``.size``, which stays NumPy's count).
+
+        Example:
+            >>> Tensor([[1, 2, 3]]).numel()
+            3
+        """
+        return self.data.size
+
+    @property
+    def device(self) -> Device:
+        """Where the data lives: always the CPU.
+
+        Example:
+            >>> Tensor([1.0]).device
+            device(type='cpu')
+        """
+        return Device("cpu")
 
     @property
     def is_leaf(self) -> bool:
@@ -209,6 +247,80 @@ class Tensor:
             dtype('float64')
         """
         return _shape.astype(self, dtype)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """PyTorch's ``to``: a device (``"cpu"`` or ``minigrad.device("cpu")``; CUDA raises), a
+        dtype, a tensor whose dtype to take, or a device and a dtype. Returns the tensor itself
+        when nothing changes (a copy with ``copy=True``), else a cast copy (the gradient flows
+        back, as with :meth:`astype`).
+
+        Example:
+            >>> x = Tensor([1.0]); x.to("cpu") is x, x.to("float64").dtype
+            (True, dtype('float64'))
+        """
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            args = (args[0].data.dtype,)
+        dtype = parse_to("Tensor.to", args, kwargs)
+        if dtype is not None and dtype != self.data.dtype:
+            return self.astype(dtype)
+        return self.clone() if kwargs.get("copy") else self
+
+    def cpu(self) -> Tensor:
+        """The tensor itself (its data is always on the CPU).
+
+        Example:
+            >>> x = Tensor([1.0]); x.cpu() is x
+            True
+        """
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        """Raises ``RuntimeError``: minigrad runs on the CPU only (see :func:`minigrad.device`).
+
+        Example:
+            >>> Tensor([1.0]).cuda()
+            Traceback (most recent call last):
+            ...
+            RuntimeError: Tensor.cuda: device 'cuda': minigrad runs on the CPU only (no CUDA); ...
+        """
+        check_device("Tensor.cuda", "cuda")
+        return self
+
+    def float(self) -> Tensor:
+        """Cast to float32 (PyTorch's ``.float()``).
+
+        Example:
+            >>> Tensor([1, 2]).float().dtype
+            dtype('float32')
+        """
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        """Cast to float64 (PyTorch's ``.double()``).
+
+        Example:
+            >>> Tensor([1.0]).double().dtype
+            dtype('float64')
+        """
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        """Cast to int64 (PyTorch's ``.long()``; no gradient flows through integers).
+
+        Example:
+            >>> Tensor([1.7, -1.7]).long().tolist()
+            [1, -1]
+        """
+        return self.to(np.int64)
+
+    def clone(self) -> Tensor:
+        """A copy of the data; the gradient flows back to this tensor.
+
+        Example:
+            >>> x = Tensor([1.0]); y = x.clone(); _ = y.add_(1); x.tolist(), y.tolist()
+            ([1.0], [2.0])
+        """
+        return _shape.astype(self, self.data.dtype)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy:
@@ -506,38 +618,144 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return _shape.getitem(self, index)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``x[index] = value``, in place (see :meth:`add_` for the rules). While gradients
+        are recorded, the overwritten elements get no gradient and ``value`` may not require
+        grad (build the result with :func:`minigrad.where` instead)."""
+        if isinstance(value, Tensor) and value.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(
+                "x[index] = value: a value that requires grad cannot be assigned in place "
+                "while gradients are recorded; build the result out of place with "
+                "minigrad.where(mask, value, x), or assign under no_grad()"
+            )
+        index = _shape._index(index)[0]
+        values = value.data if isinstance(value, Tensor) else value
+        if autograd.is_grad_enabled() and self.requires_grad:
+            self._record_in_place("setitem", lambda x: _assigned(x, index, values), ())
+        else:
+            self.data[index] = values
+        self._bump()
+
     # ------------------------------------------------------------------ methods
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    # Reductions take NumPy's ``axis=``/``keepdims=`` or PyTorch's ``dim=``/``keepdim=``.
+    def sum(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
-        return _reduce.reduce_sum(self, axis, keepdims)
+        return _reduce.reduce_sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def mean(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
-        return _reduce.mean(self, axis, keepdims)
+        return _reduce.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    def var(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        ddof: int = 0,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Variance over ``axis``, biased (``ddof=0``) by default."""
-        return _reduce.var(self, axis, keepdims, ddof)
+        return _reduce.var(self, axis, keepdims, ddof, dim=dim, keepdim=keepdim)
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; tied maxima share the gradient equally."""
-        return _reduce.reduce_max(self, axis, keepdims)
+    def max(
+        self,
+        dim: Any = None,
+        keepdim: bool = False,
+        *,
+        axis: Axis = None,
+        keepdims: bool = False,
+    ) -> Any:
+        """Maximum; tied maxima share the gradient equally.
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis``; tied minima share the gradient equally."""
-        return _reduce.reduce_min(self, axis, keepdims)
+        Called the NumPy way (``axis=``, or no axis) it returns the values; called the PyTorch
+        way (a positional axis or ``dim=``) it returns ``(values, indices)`` as a
+        :class:`ValuesIndices`; with a tensor, the elementwise :meth:`maximum`.
 
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        Example:
+            >>> x = Tensor([[1.0, 5.0], [7.0, 2.0]])
+            >>> x.max().item(), x.max(axis=1).tolist(), x.max(1).indices.tolist()
+            (7.0, [5.0, 7.0], [1, 0])
+        """
+        return self._extreme("max", dim, keepdim, axis, keepdims)
+
+    def min(
+        self,
+        dim: Any = None,
+        keepdim: bool = False,
+        *,
+        axis: Axis = None,
+        keepdims: bool = False,
+    ) -> Any:
+        """Minimum, with the calling rules of :meth:`max`.
+
+        Example:
+            >>> x = Tensor([[1.0, 5.0], [7.0, 2.0]])
+            >>> x.min().item(), x.min(axis=0).tolist(), x.min(dim=0).indices.tolist()
+            (1.0, [1.0, 2.0], [0, 1])
+        """
+        return self._extreme("min", dim, keepdim, axis, keepdims)
+
+    def _extreme(self, op: str, dim: Any, keepdim: bool, axis: Axis, keepdims: bool) -> Any:
+        if isinstance(dim, Tensor):
+            return _ew.maximum(self, dim) if op == "max" else _ew.minimum(self, dim)
+        reduce = _reduce.reduce_max if op == "max" else _reduce.reduce_min
+        if dim is None:
+            return reduce(self, axis, keepdims or keepdim)
+        if axis is not None:
+            raise TypeError(f"{op}: give axis= or dim=, not both")
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+        keep = keepdim or keepdims
+        arg = _compare.argmax if op == "max" else _compare.argmin
+        return ValuesIndices(reduce(self, dim, keep), arg(self, dim, keep))
+
+    def logsumexp(
+        self,
+        axis: Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """``log(sum(exp(x)))`` over ``axis``, computed stably."""
-        return _reduce.logsumexp(self, axis, keepdims)
+        return _reduce.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Index of the maximum (no gradient)."""
-        return _compare.argmax(self, axis, keepdims)
+        return _compare.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
         """Index of the minimum (no gradient)."""
-        return _compare.argmin(self, axis, keepdims)
+        return _compare.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def exp(self) -> Tensor:
         """Elementwise ``e**x``."""
@@ -551,13 +769,78 @@ class Tensor:
         """Elementwise square root."""
         return _ew.sqrt(self)
 
+    def sin(self) -> Tensor:
+        """Elementwise sine."""
+        return _ew.sin(self)
+
+    def cos(self) -> Tensor:
+        """Elementwise cosine."""
+        return _ew.cos(self)
+
     def abs(self) -> Tensor:
         """Elementwise absolute value (gradient 0 at 0)."""
         return _ew.absolute(self)
 
+    def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent`` (PyTorch's name).
+
+        Example:
+            >>> Tensor([2.0, 3.0]).pow(2).tolist()
+            [4.0, 9.0]
+        """
+        return _ew.power(self, exponent)
+
     def clip(self, min: Any = None, max: Any = None) -> Tensor:
         """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
         return _ew.clip(self, min, max)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        """PyTorch's name for :meth:`clip`.
+
+        Example:
+            >>> Tensor([-1.0, 2.0]).clamp(min=0).tolist()
+            [0.0, 2.0]
+        """
+        return _ew.clip(self, min, max)
+
+    def mm(self, other: Any) -> Tensor:
+        """Matrix product of two 2-d tensors (PyTorch's ``mm``; ``@`` takes any rank).
+
+        Example:
+            >>> Tensor([[1.0, 2.0]]).mm(Tensor([[3.0], [4.0]])).tolist()
+            [[11.0]]
+        """
+        other_ndim = np.ndim(other.data if isinstance(other, Tensor) else other)
+        if self.data.ndim != 2 or other_ndim != 2:
+            raise ValueError(
+                f"mm: expects two 2-d tensors, got {self.data.ndim}-d and {other_ndim}-d "
+                "(use @ or matmul for other ranks)"
+            )
+        return _linalg.matmul(self, other)
+
+    def eq(self, other: Any) -> Tensor:
+        """``self == other`` as a boolean tensor (PyTorch's name)."""
+        return _compare.equal(self, other)
+
+    def ne(self, other: Any) -> Tensor:
+        """``self != other`` as a boolean tensor."""
+        return _compare.not_equal(self, other)
+
+    def lt(self, other: Any) -> Tensor:
+        """``self < other`` as a boolean tensor."""
+        return _compare.less(self, other)
+
+    def le(self, other: Any) -> Tensor:
+        """``self <= other`` as a boolean tensor."""
+        return _compare.less_equal(self, other)
+
+    def gt(self, other: Any) -> Tensor:
+        """``self > other`` as a boolean tensor."""
+        return _compare.greater(self, other)
+
+    def ge(self, other: Any) -> Tensor:
+        """``self >= other`` as a boolean tensor."""
+        return _compare.greater_equal(self, other)
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise maximum; a tie splits the gradient 0.5/0.5."""
@@ -579,39 +862,103 @@ class Tensor:
         """Hyperbolic tangent."""
         return _act.tanh(self)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        """Softmax along ``axis``."""
-        return _act.softmax(self, axis)
+    def softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Softmax along ``axis`` (or ``dim``; the last by default)."""
+        return _act.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """Log-softmax along ``axis``."""
-        return _act.log_softmax(self, axis)
+    def log_softmax(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Log-softmax along ``axis`` (or ``dim``; the last by default)."""
+        return _act.log_softmax(self, axis, dim=dim)
 
     def reshape(self, *shape: Any) -> Tensor:
         """Same data, new shape (one axis may be -1); ``x.reshape(2, 3)`` or ``((2, 3))``."""
         return _shape.reshape(self, shape[0] if len(shape) == 1 else shape)
 
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for :meth:`reshape` (which also copies when it has to).
+
+        Example:
+            >>> Tensor([1.0, 2.0, 3.0, 4.0]).view(2, -1).shape
+            (2, 2)
+        """
+        return self.reshape(*shape)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """Reshaped to ``other``'s shape.
+
+        Example:
+            >>> Tensor([1, 2]).view_as(Tensor([[0], [0]])).shape
+            (2, 1)
+        """
+        return _shape.reshape(self, other.shape)
+
     def transpose(self, *axes: Any) -> Tensor:
-        """Permute axes (reverse them when none are given)."""
-        if len(axes) == 1 and not isinstance(axes[0], int):
+        """Two axes ``transpose(d0, d1)`` swap them (PyTorch); otherwise the axes are permuted
+        as NumPy does (reversed when none are given).
+
+        Example:
+            >>> x = Tensor(np.zeros((2, 3, 4)))
+            >>> x.transpose(0, 2).shape, x.transpose(1, 2, 0).shape, x.transpose().shape
+            ((4, 3, 2), (3, 4, 2), (4, 3, 2))
+        """
+        if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
             axes = axes[0]
+        elif len(axes) == 2:
+            d0, d1 = (_axis_in_range("transpose", int(a), self.data.ndim) for a in axes)
+            order = list(range(self.data.ndim))
+            order[d0], order[d1] = order[d1], order[d0]
+            axes = tuple(order)
         return _shape.transpose(self, axes or None)
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+    def permute(self, *order: Any) -> Tensor:
+        """Reorder the axes: ``x.permute(2, 0, 1)`` or ``x.permute((2, 0, 1))``.
+
+        Example:
+            >>> Tensor(np.zeros((2, 3, 4))).permute(2, 0, 1).shape
+            (4, 2, 3)
+        """
+        if len(order) == 1 and not isinstance(order[0], (int, np.integer)):
+            order = tuple(order[0])
+        return _shape.transpose(self, order)
+
+    def flatten(
+        self,
+        start_axis: int | None = None,
+        end_axis: int | None = None,
+        *,
+        start_dim: int | None = None,
+        end_dim: int | None = None,
+    ) -> Tensor:
         """Merge axes ``start_axis..end_axis`` (all by default) into one."""
-        return _shape.flatten(self, start_axis, end_axis)
+        return _shape.flatten(self, start_axis, end_axis, start_dim=start_dim, end_dim=end_dim)
 
-    def squeeze(self, axis: Axis = None) -> Tensor:
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
         """Remove size-1 axes (all of them, or those in ``axis``)."""
-        return _shape.squeeze(self, axis)
+        return _shape.squeeze(self, axis, dim=dim)
 
-    def unsqueeze(self, axis: int) -> Tensor:
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
         """Insert a size-1 axis at ``axis``."""
-        return _shape.unsqueeze(self, axis)
+        return _shape.unsqueeze(self, axis, dim=dim)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` (the gradient is summed back)."""
         return _shape.broadcast_to(self, shape)
+
+
+def _axis_in_range(op: str, axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for a {ndim}-d tensor")
+    return axis % ndim
+
+
+def _assigned(x: Tensor, index: Any, values: Any) -> Tensor:
+    """``x`` with ``values`` written at ``index``, as an op of ``x`` whose gradient is zero at
+    the overwritten places (how ``__setitem__`` is recorded)."""
+    mask = np.zeros(x.data.shape, dtype=bool)
+    mask[index] = True
+    filled = np.zeros_like(x.data)
+    filled[index] = values
+    return _ew.where(mask, filled, x)
 
 
 def _replaced(x: Tensor, value: Any) -> Tensor:
@@ -620,13 +967,15 @@ def _replaced(x: Tensor, value: Any) -> Tensor:
     return _ew.where(np.zeros(x.data.shape, dtype=bool), x, value)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Make a Tensor from a copy of ``data`` (see :class:`Tensor` for the dtype rules).
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    """Make a Tensor from a copy of ``data`` (see :class:`Tensor` for the dtype rules);
+    ``device`` may only be the CPU.
 
     Example:
         >>> tensor([1, 2]).dtype, tensor([1.0, 2.0]).dtype
         (dtype('int64'), dtype('float32'))
     """
+    check_device("tensor", device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 

@@ -1,6 +1,6 @@
 """Datasets, the mini-batch loader, and the dataset loaders (embedded, downloaded, synthetic)."""
 
-from minigrad.data.dataset import DataLoader, Dataset, TensorDataset
+from minigrad.data.dataset import DataLoader, Dataset, Subset, TensorDataset, random_split
 from minigrad.data.digits import load_digits
 from minigrad.data.errors import DatasetError
 from minigrad.data.mnist import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist
@@ -11,9 +11,11 @@ __all__ = [
     "DataLoader",
     "Dataset",
     "DatasetError",
+    "Subset",
     "TensorDataset",
     "load_digits",
     "load_fashion_mnist",
     "load_mnist",
+    "random_split",
     "synthetic_digits",
 ]

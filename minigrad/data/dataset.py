@@ -82,6 +82,10 @@ class DataLoader:
     dtype rule (float32 stays float32), integer data becomes int64. A :class:`TensorDataset` is
     sliced one batch at a time; other datasets are read item by item and stacked.
 
+    ``num_workers``, ``pin_memory`` and ``persistent_workers`` are accepted so PyTorch code runs
+    unchanged, and ignored: batches are sliced in the main process (a :class:`TensorDataset`
+    batch is one NumPy ``take`` per array) and there is no GPU memory to pin.
+
     ``state_dict()`` / ``load_state_dict()`` save and restore the epoch counter and the shuffling
     generator, so a fresh loader given a saved state produces exactly the order the original
     would have produced in its next epoch (save between epochs to resume training bit for bit).
@@ -95,11 +99,19 @@ class DataLoader:
     def __init__(
         self,
         dataset: Dataset,
-        batch_size: int,
+        batch_size: int = 1,
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
+        *,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
     ) -> None:
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+            raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
+        if num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
@@ -183,6 +195,60 @@ class DataLoader:
             )
         self._generator = generator
         self.epoch = int(state["epoch"])
+
+
+class Subset(Dataset):
+    """The items of ``dataset`` at ``indices``, in that order (``torch.utils.data.Subset``).
+
+    Example:
+        >>> ds = Subset(TensorDataset(np.arange(10)), [7, 2]); len(ds), ds[0]
+        (2, (np.int64(7),))
+    """
+
+    def __init__(self, dataset: Dataset, indices: Any) -> None:
+        self.dataset = dataset
+        self.indices = [int(i) for i in indices]
+        n = len(dataset)
+        bad = [i for i in self.indices if not -n <= i < n]
+        if bad:
+            raise IndexError(f"Subset: index {bad[0]} is out of range for {n} items")
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[self.indices[index]]
+
+
+def random_split(dataset: Dataset, lengths: Any, seed: int | None = None) -> list[Subset]:
+    """Split ``dataset`` at random into non-overlapping :class:`Subset` s of the given lengths
+    (or fractions summing to 1, rounded as PyTorch does: leftover items go one each to the
+    first subsets). ``seed=None`` draws from minigrad's global generator.
+
+    Example:
+        >>> a, b = random_split(TensorDataset(np.arange(10)), [0.8, 0.2], seed=0)
+        >>> len(a), len(b), sorted(a.indices + b.indices) == list(range(10))
+        (8, 2, True)
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1):
+        counts = [math.floor(n * frac) for frac in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n or any(x < 0 for x in lengths):
+        raise ValueError(
+            f"random_split: lengths {lengths} must be non-negative and sum to the dataset's "
+            f"{n} items (or be fractions summing to 1)"
+        )
+    rng = default_generator() if seed is None else np.random.default_rng(seed)
+    order = rng.permutation(n).tolist()
+    subsets, start = [], 0
+    for length in lengths:
+        subsets.append(Subset(dataset, order[start : start + length]))
+        start += length
+    return subsets
 
 
 def _as_array(a: Any) -> np.ndarray:

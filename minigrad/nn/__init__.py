@@ -1,6 +1,10 @@
-"""Layers: the building blocks of models, each with ``forward`` and ``backward``."""
+"""Layers: the building blocks of models, each with ``forward`` and ``backward``.
 
-from minigrad.nn import init
+``nn.Module`` and ``nn.ModuleList`` are PyTorch's names for :class:`Layer` and
+:class:`LayerList`, and ``minigrad.nn.functional`` is :mod:`minigrad.functional`.
+"""
+
+from minigrad.nn import functional, init
 from minigrad.nn.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from minigrad.nn.containers import LayerList, Sequential
 from minigrad.nn.conv import Conv2d
@@ -11,6 +15,12 @@ from minigrad.nn.linear import Linear
 from minigrad.nn.loss import CrossEntropyLoss, MSELoss
 from minigrad.nn.norm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.pooling import AvgPool2d, MaxPool2d
+
+Module = Layer
+"""PyTorch's name for :class:`Layer`: ``class Net(nn.Module)`` defines a minigrad layer."""
+
+ModuleList = LayerList
+"""PyTorch's name for :class:`LayerList`."""
 
 __all__ = [
     "AvgPool2d",
@@ -26,10 +36,13 @@ __all__ = [
     "Linear",
     "MSELoss",
     "MaxPool2d",
+    "Module",
+    "ModuleList",
     "Parameter",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "functional",
     "init",
 ]

@@ -8,12 +8,17 @@ from minigrad.tensor import Tensor
 
 
 class ReLU(Layer):
-    """``max(x, 0)``.
+    """``max(x, 0)``. ``inplace`` is accepted for PyTorch code and changes nothing: the
+    output is a new tensor (the same values and gradients as PyTorch's in-place ReLU).
 
     Example:
-        >>> ReLU()(np.array([-1.0, 2.0])).tolist()
+        >>> ReLU(inplace=True)(np.array([-1.0, 2.0])).tolist()
         [0.0, 2.0]
     """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return relu(x)

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from minigrad import autograd
+from minigrad.device import parse_to
 from minigrad.tensor import Tensor
 
 
@@ -257,21 +258,35 @@ class Layer:
             elif p.grad is not None:
                 p.grad[...] = 0
 
-    def to(self, dtype: Any) -> Layer:
-        """Convert float parameters and buffers to ``dtype`` in place (drops gradients).
+    def to(self, *args: Any, **kwargs: Any) -> Layer:
+        """Convert float parameters and buffers to a dtype in place (drops gradients).
+
+        PyTorch's forms are accepted: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(dtype=...)``; the device may only be the CPU (see :func:`minigrad.device`).
 
         Example:
             >>> import minigrad.nn as nn
-            >>> nn.Linear(2, 2).to("float64").weight.dtype
-            dtype('float64')
+            >>> nn.Linear(2, 2).to("float64").weight.dtype, nn.Linear(2, 2).to("cpu").weight.dtype
+            (dtype('float64'), dtype('float32'))
         """
-        dtype = np.dtype(dtype)
+        dtype = parse_to(f"{type(self).__name__}.to", args, kwargs)
+        if dtype is None:
+            return self
         if dtype.kind != "f":
             raise TypeError(f"to: only float dtypes are supported, got {dtype}")
         for t in [*self.parameters(), *self.buffers()]:
             if t.data.dtype.kind == "f":
                 t.data = t.data.astype(dtype)
                 t.grad = None
+        return self
+
+    def cpu(self) -> Layer:
+        """The layer itself (its arrays are always on the CPU).
+
+        Example:
+            >>> layer = Layer(); layer.cpu() is layer
+            True
+        """
         return self
 
     # ------------------------------------------------------------------ state

@@ -2,7 +2,8 @@
 
 | module | ops |
 |---|---|
-| ``elementwise`` | add sub mul div neg pow exp log sqrt abs maximum minimum where clip |
+| ``elementwise`` | add sub mul div neg pow exp log sqrt sin cos abs maximum minimum where |
+| | clip |
 | ``reduce`` | sum mean var max min logsumexp |
 | ``shape`` | reshape transpose flatten squeeze unsqueeze broadcast_to astype getitem concat |
 | | stack pad |

@@ -106,6 +106,34 @@ def normalize_axis(axis: int | Sequence[int] | None, ndim: int, op: str) -> tupl
     return tuple(sorted(out)) if ndim else ()
 
 
+def torch_axis(op: str, axis: Any, dim: Any, names: tuple[str, str] = ("axis", "dim")) -> Any:
+    """The axis given as NumPy's ``axis=`` or PyTorch's ``dim=`` (both: ``TypeError``).
+
+    Example:
+        >>> torch_axis("sum", None, 1)
+        1
+    """
+    if dim is None:
+        return axis
+    if axis is not None:
+        raise TypeError(f"{op}: give {names[0]}= or {names[1]}=, not both")
+    return dim
+
+
+def torch_keepdims(op: str, keepdims: bool, keepdim: bool | None) -> bool:
+    """``keepdims=`` (NumPy) or ``keepdim=`` (PyTorch); both at once is a ``TypeError``.
+
+    Example:
+        >>> torch_keepdims("sum", False, True)
+        True
+    """
+    if keepdim is None:
+        return bool(keepdims)
+    if keepdims:
+        raise TypeError(f"{op}: give keepdims= or keepdim=, not both")
+    return bool(keepdim)
+
+
 def shape_error(op: str, *shapes: tuple[int, ...], detail: str = "") -> ValueError:
     """The ValueError for operands whose shapes do not fit, naming the op and every shape."""
     listed = " and ".join(str(tuple(s)) for s in shapes)
@@ -128,4 +156,6 @@ __all__ = [
     "promote",
     "shape_error",
     "shape_of",
+    "torch_axis",
+    "torch_keepdims",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_float, as_tensor
+from minigrad.ops._common import as_float, as_tensor, torch_axis
 from minigrad.tensor import Tensor
 
 
@@ -45,6 +45,7 @@ class LeakyReLU(Function):
 
     @staticmethod
     def forward(ctx: Node, x: np.ndarray, slope: float) -> np.ndarray:
+        x = as_float(x)
         ctx.slope = slope
         ctx.save(x)
         return np.where(x > 0, x, x * slope)
@@ -137,8 +138,9 @@ def _axis(x: Tensor, axis: int, op: str) -> int:
     return axis % max(x.ndim, 1) if x.ndim else None  # type: ignore[return-value]
 
 
-def relu(x: Any) -> Tensor:
-    """``max(x, 0)`` elementwise.
+def relu(x: Any, inplace: bool = False) -> Tensor:
+    """``max(x, 0)`` elementwise. ``inplace`` is accepted for PyTorch code and ignored: the
+    result is always a new tensor (the same values and gradients).
 
     Example:
         >>> relu(Tensor([-1.0, 2.0])).tolist()
@@ -177,23 +179,26 @@ def tanh(x: Any) -> Tensor:
     return Tanh.apply(as_tensor(x))
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """Softmax along ``axis`` (the last by default).
+def softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Softmax along ``axis`` (or PyTorch's ``dim``; the last by default).
 
     Example:
         >>> softmax(Tensor([0.0, 0.0])).tolist()
         [0.5, 0.5]
     """
     x = as_tensor(x)
-    return Softmax.apply(x, axis=_axis(x, axis, "softmax"))
+    axis = torch_axis("softmax", axis, dim)
+    return Softmax.apply(x, axis=_axis(x, -1 if axis is None else axis, "softmax"))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """Log-softmax along ``axis`` (the last by default), stable for large inputs.
+def log_softmax(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Log-softmax along ``axis`` (or PyTorch's ``dim``; the last by default), stable for
+    large inputs.
 
     Example:
         >>> [round(v, 4) for v in log_softmax(Tensor([0.0, 0.0])).tolist()]
         [-0.6931, -0.6931]
     """
     x = as_tensor(x)
-    return LogSoftmax.apply(x, axis=_axis(x, axis, "log_softmax"))
+    axis = torch_axis("log_softmax", axis, dim)
+    return LogSoftmax.apply(x, axis=_axis(x, -1 if axis is None else axis, "log_softmax"))

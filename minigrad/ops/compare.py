@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops._common import as_tensor, operands, shape_error, shape_of
+from minigrad.ops._common import (
+    as_tensor,
+    operands,
+    shape_error,
+    shape_of,
+    torch_axis,
+    torch_keepdims,
+)
 from minigrad.tensor import Tensor
 
 
@@ -126,21 +133,41 @@ def logical_not(x: Any) -> Tensor:
     return Tensor._wrap(np.asarray(np.invert(data)), None)
 
 
-def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """Index of the first maximum along ``axis`` (of the flattened tensor by default).
+def argmax(
+    x: Any,
+    axis: int | None = None,
+    keepdims: bool = False,
+    *,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Index of the first maximum along ``axis`` (or ``dim``; of the flattened tensor by
+    default), as int64.
 
     Example:
         >>> argmax(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [1, 0]
     """
+    axis = torch_axis("argmax", axis, dim)
+    keepdims = torch_keepdims("argmax", keepdims, keepdim)
     return Tensor._wrap(np.asarray(np.argmax(as_tensor(x).data, axis, keepdims=keepdims)), None)
 
 
-def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """Index of the first minimum along ``axis`` (of the flattened tensor by default).
+def argmin(
+    x: Any,
+    axis: int | None = None,
+    keepdims: bool = False,
+    *,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Index of the first minimum along ``axis`` (or ``dim``; of the flattened tensor by
+    default), as int64.
 
     Example:
         >>> argmin(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [0, 1]
     """
+    axis = torch_axis("argmin", axis, dim)
+    keepdims = torch_keepdims("argmin", keepdims, keepdim)
     return Tensor._wrap(np.asarray(np.argmin(as_tensor(x).data, axis, keepdims=keepdims)), None)

@@ -156,6 +156,36 @@ class Sqrt(Function):
         return grad / (2 * z)
 
 
+class Sin(Function):
+    """``z = sin(x)``.   ``dx = g * cos(x)``."""
+
+    @staticmethod
+    def forward(ctx: Node, x: np.ndarray) -> np.ndarray:
+        x = as_float(x)
+        ctx.save(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
+        (x,) = ctx.saved
+        return grad * np.cos(x)
+
+
+class Cos(Function):
+    """``z = cos(x)``.   ``dx = -g * sin(x)``."""
+
+    @staticmethod
+    def forward(ctx: Node, x: np.ndarray) -> np.ndarray:
+        x = as_float(x)
+        ctx.save(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
+        (x,) = ctx.saved
+        return -grad * np.sin(x)
+
+
 class Abs(Function):
     """``z = |x|``.   ``dx = g * sign(x)`` (subgradient 0 at the kink ``x = 0``)."""
 
@@ -374,6 +404,26 @@ def sqrt(x: Any) -> Tensor:
     return Sqrt.apply(as_tensor(x))
 
 
+def sin(x: Any) -> Tensor:
+    """Elementwise sine (integers compute in the default float dtype).
+
+    Example:
+        >>> sin(Tensor([0.0])).tolist()
+        [0.0]
+    """
+    return Sin.apply(as_tensor(x))
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine (integers compute in the default float dtype).
+
+    Example:
+        >>> cos(Tensor([0.0])).tolist()
+        [1.0]
+    """
+    return Cos.apply(as_tensor(x))
+
+
 def absolute(x: Any) -> Tensor:
     """Elementwise absolute value.
 
@@ -411,6 +461,9 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:
     if min is None and max is None:
         raise ValueError("clip: give at least one of min and max")
     x = as_tensor(x)
+    if x.dtype.kind != "f" and any(b is not None and not integral(b) for b in (min, max)):
+        # an integer tensor limited by float bounds computes in the default float dtype
+        x = Tensor._wrap(as_float(x.data), None)
     bounds = [
         b if b is None or isinstance(b, (int, float)) else np.asarray(b, dtype=x.dtype)
         for b in (min, max)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_float, as_tensor, normalize_axis
+from minigrad.ops._common import as_float, as_tensor, normalize_axis, torch_axis, torch_keepdims
 from minigrad.tensor import Tensor
 
 Axis = int | Sequence[int] | None
@@ -128,67 +128,120 @@ class LogSumExp(Function):
         return _kept(grad, ctx) * np.exp(x - z)
 
 
-def _reduce(fn: type[Function], op: str, x: Any, axis: Axis, keepdims: bool, **attrs) -> Tensor:
+def _reduce(
+    fn: type[Function],
+    op: str,
+    x: Any,
+    axis: Axis,
+    keepdims: bool,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+    **attrs,
+) -> Tensor:
     x = as_tensor(x)
-    axes = normalize_axis(axis, x.ndim, op)
+    axes = normalize_axis(torch_axis(op, axis, dim), x.ndim, op)
+    keepdims = torch_keepdims(op, keepdims, keepdim)
     return fn.apply(x, axes=axes, keepdims=keepdims, **attrs)
 
 
-def reduce_sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def reduce_sum(
+    x: Any,
+    axis: Axis = None,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
     """Sum over ``axis`` (an int, a tuple, or None for all).
 
     Example:
         >>> reduce_sum(Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0).tolist()
         [4.0, 6.0]
     """
-    return _reduce(Sum, "sum", x, axis, keepdims)
+    return _reduce(Sum, "sum", x, axis, keepdims, dim, keepdim)
 
 
-def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def mean(
+    x: Any,
+    axis: Axis = None,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
     """Mean over ``axis``.
 
     Example:
         >>> mean(Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1).tolist()
         [1.5, 3.5]
     """
-    return _reduce(Mean, "mean", x, axis, keepdims)
+    return _reduce(Mean, "mean", x, axis, keepdims, dim, keepdim)
 
 
-def var(x: Any, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+def var(
+    x: Any,
+    axis: Axis = None,
+    keepdims: bool = False,
+    ddof: int = 0,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
     """Variance over ``axis``; biased (divides by n) unless ``ddof`` is given.
 
     Example:
         >>> var(Tensor([1.0, 3.0])).item()
         1.0
     """
-    return _reduce(Var, "var", x, axis, keepdims, ddof=ddof)
+    return _reduce(Var, "var", x, axis, keepdims, dim, keepdim, ddof=ddof)
 
 
-def reduce_max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def reduce_max(
+    x: Any,
+    axis: Axis = None,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
     """Maximum over ``axis``; tied maxima share the gradient equally.
 
     Example:
         >>> reduce_max(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [5.0, 7.0]
     """
-    return _reduce(Extreme, "max", x, axis, keepdims, largest=True)
+    return _reduce(Extreme, "max", x, axis, keepdims, dim, keepdim, largest=True)
 
 
-def reduce_min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def reduce_min(
+    x: Any,
+    axis: Axis = None,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
     """Minimum over ``axis``; tied minima share the gradient equally.
 
     Example:
         >>> reduce_min(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [1.0, 2.0]
     """
-    return _reduce(Extreme, "min", x, axis, keepdims, largest=False)
+    return _reduce(Extreme, "min", x, axis, keepdims, dim, keepdim, largest=False)
 
 
-def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def logsumexp(
+    x: Any,
+    axis: Axis = None,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, stable for large inputs.
 
     Example:
         >>> round(logsumexp(Tensor([1000.0, 1000.0], dtype="float64")).item(), 4)
         1000.6931
     """
-    return _reduce(LogSumExp, "logsumexp", x, axis, keepdims)
+    return _reduce(LogSumExp, "logsumexp", x, axis, keepdims, dim, keepdim)

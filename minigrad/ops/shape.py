@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_tensor, normalize_axis, shape_error
+from minigrad.ops._common import as_tensor, normalize_axis, promote, shape_error, torch_axis
 from minigrad.tensor import Tensor
 
 
@@ -180,14 +180,25 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     return Transpose.apply(x, axes=axes)
 
 
-def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-    """Merge the axes ``start_axis`` to ``end_axis`` (inclusive) into one.
+def flatten(
+    x: Any,
+    start_axis: int | None = None,
+    end_axis: int | None = None,
+    *,
+    start_dim: int | None = None,
+    end_dim: int | None = None,
+) -> Tensor:
+    """Merge the axes ``start_axis`` (0 by default) to ``end_axis`` (-1, inclusive) into one;
+    PyTorch's ``start_dim`` and ``end_dim`` are accepted too.
 
     Example:
         >>> flatten(Tensor(np.zeros((2, 3, 4))), 1).shape
         (2, 12)
     """
     x = as_tensor(x)
+    start_axis = torch_axis("flatten", start_axis, start_dim, ("start_axis", "start_dim"))
+    end_axis = torch_axis("flatten", end_axis, end_dim, ("end_axis", "end_dim"))
+    start_axis, end_axis = start_axis or 0, -1 if end_axis is None else end_axis
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = (a % x.ndim for a in (start_axis, end_axis))
@@ -195,7 +206,9 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     return reshape(x, shape if start <= end else x.shape)
 
 
-def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
+def squeeze(
+    x: Any, axis: int | Sequence[int] | None = None, *, dim: int | Sequence[int] | None = None
+) -> Tensor:
     """Remove size-1 axes (all of them, or those in ``axis``, which must have size 1).
 
     Example:
@@ -203,6 +216,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
         (3,)
     """
     x = as_tensor(x)
+    axis = torch_axis("squeeze", axis, dim)
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     else:
@@ -213,7 +227,7 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-def unsqueeze(x: Any, axis: int) -> Tensor:
+def unsqueeze(x: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Insert a size-1 axis at ``axis`` (negative counts from the end of the result).
 
     Example:
@@ -221,6 +235,9 @@ def unsqueeze(x: Any, axis: int) -> Tensor:
         (1, 3)
     """
     x = as_tensor(x)
+    axis = torch_axis("unsqueeze", axis, dim)
+    if axis is None:
+        raise TypeError("unsqueeze: give the axis (axis= or dim=)")
     if not -x.ndim - 1 <= axis <= x.ndim:
         raise ValueError(f"unsqueeze: axis {axis} is out of range for a {x.ndim}-d tensor")
     axis = axis % (x.ndim + 1)
@@ -282,14 +299,16 @@ def getitem(x: Any, index: Any) -> Tensor:
     return GetItem.apply(as_tensor(x), index=index, advanced=advanced)
 
 
-def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis.
+def concat(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (``axis`` or PyTorch's ``dim``); integer tensors
+    joined with float ones take their float dtype.
 
     Example:
         >>> concat([Tensor(np.zeros((2, 3))), Tensor(np.ones((1, 3)))]).shape
         (3, 3)
     """
-    tensors = [as_tensor(t) for t in tensors]
+    axis = torch_axis("concat", axis, dim) or 0
+    tensors = promote(*(as_tensor(t) for t in tensors))
     if not tensors:
         raise ValueError("concat: need at least one tensor")
     try:
@@ -300,14 +319,16 @@ def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         ) from None
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join same-shaped tensors along a new axis.
+def stack(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Join same-shaped tensors along a new axis (``axis`` or PyTorch's ``dim``); integer
+    tensors joined with float ones take their float dtype.
 
     Example:
         >>> stack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])], axis=1).tolist()
         [[1.0, 3.0], [2.0, 4.0]]
     """
-    tensors = [as_tensor(t) for t in tensors]
+    axis = torch_axis("stack", axis, dim) or 0
+    tensors = promote(*(as_tensor(t) for t in tensors))
     if not tensors:
         raise ValueError("stack: need at least one tensor")
     if len({t.shape for t in tensors}) > 1:

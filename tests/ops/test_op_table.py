@@ -139,6 +139,8 @@ CASES = [
     Case("exp", lambda x: x.exp(), np.exp, UNARY_SHAPES),
     Case("log", lambda x: x.log(), np.log, UNARY_SHAPES, positive),
     Case("sqrt", lambda x: x.sqrt(), np.sqrt, UNARY_SHAPES, positive),
+    Case("sin", lambda x: x.sin(), np.sin, UNARY_SHAPES),
+    Case("cos", lambda x: mg.cos(x), np.cos, UNARY_SHAPES),
     Case("abs", lambda x: x.abs(), np.abs, UNARY_SHAPES, nonzero),
     Case("maximum", lambda x, y: x.maximum(y), np.maximum, BINARY_SHAPES, separated),
     Case("minimum", lambda x, y: x.minimum(y), np.minimum, BINARY_SHAPES, separated),

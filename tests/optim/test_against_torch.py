@@ -28,6 +28,17 @@ CONFIGS = {
     "adamw": ("AdamW", {"lr": 0.05}),
     "adamw_weight_decay": ("AdamW", {"lr": 0.05, "weight_decay": 0.3}),
     "adamw_amsgrad": ("AdamW", {"lr": 0.05, "betas": (0.9, 0.9), "amsgrad": True}),
+    "adagrad": ("Adagrad", {"lr": 0.1}),
+    "adagrad_all": (
+        "Adagrad",
+        {"lr": 0.1, "lr_decay": 0.3, "weight_decay": 0.1, "initial_accumulator_value": 0.2},
+    ),
+    "rmsprop": ("RMSprop", {"lr": 0.01}),
+    "rmsprop_momentum": ("RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.8}),
+    "rmsprop_centered": ("RMSprop", {"lr": 0.01, "centered": True, "weight_decay": 0.1}),
+    "rmsprop_all": ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True, "eps": 1e-3}),
+    "adadelta": ("Adadelta", {}),
+    "adadelta_all": ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1}),
 }
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.optim import SGD, Adam, AdamW, Optimizer
+from minigrad.optim import SGD, Adadelta, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
 
 def param(rng, shape=(3,), dtype="float32") -> mg.Tensor:
@@ -22,6 +22,10 @@ MAKERS = {
     "adam": lambda ps: Adam(ps, lr=0.01, weight_decay=0.01),
     "adam_amsgrad": lambda ps: Adam(ps, lr=0.01, amsgrad=True),
     "adamw": lambda ps: AdamW(ps, lr=0.01),
+    "adagrad": lambda ps: Adagrad(ps, lr=0.1, initial_accumulator_value=0.1),
+    "rmsprop": lambda ps: RMSprop(ps, lr=0.01),
+    "rmsprop_all": lambda ps: RMSprop(ps, lr=0.01, momentum=0.9, centered=True),
+    "adadelta": lambda ps: Adadelta(ps, eps=0.1, weight_decay=0.01),
 }
 
 
@@ -182,6 +186,10 @@ def test_parameters_without_grad_are_skipped(rng, name) -> None:
     assert q not in opt.state
 
 
+# Adagrad's steps shrink as 1 / sqrt(step): it needs a larger rate to get as far in 100 steps.
+TRAINING_LR = {"adagrad": 0.5}
+
+
 def test_training_reduces_a_loss(rng) -> None:
     """End to end: the optimizers drive a least-squares loss down through backward()."""
     x = mg.Tensor(rng.standard_normal((32, 4)))
@@ -189,7 +197,7 @@ def test_training_reduces_a_loss(rng) -> None:
     for name, make in MAKERS.items():
         w = mg.Tensor(np.zeros(4), requires_grad=True)
         opt = make([w])
-        opt.param_groups[0]["lr"] = 0.1
+        opt.param_groups[0]["lr"] = TRAINING_LR.get(name, 0.1)
         losses = []
         for _ in range(100):
             opt.zero_grad()
