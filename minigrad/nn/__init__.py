@@ -11,15 +11,23 @@ from minigrad.nn.linear import Linear
 from minigrad.nn.loss import CrossEntropyLoss, MSELoss
 from minigrad.nn.norm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.pooling import AvgPool2d, MaxPool2d
+from minigrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from minigrad.nn.sparse import Embedding
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GRUCell",
+    "LSTMCell",
     "Layer",
     "LayerList",
     "LeakyReLU",
@@ -27,6 +35,7 @@ __all__ = [
     "MSELoss",
     "MaxPool2d",
     "Parameter",
+    "RNNCell",
     "ReLU",
     "Sequential",
     "Sigmoid",
