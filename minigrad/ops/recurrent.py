@@ -40,18 +40,18 @@ class LSTMCell(Function):
     @staticmethod
     def forward(ctx: Node, xg: np.ndarray, state: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
         h, c = state
-        hidden = h.shape[1]
+        H = h.shape[1]
         a = np.matmul(h, w_hh.T)
         a += xg
         # the gate activations overwrite their pre-activations: [i, f, g, o]
-        special.expit(a[:, : 2 * hidden], out=a[:, : 2 * hidden])
-        np.tanh(a[:, 2 * hidden : 3 * hidden], out=a[:, 2 * hidden : 3 * hidden])
-        special.expit(a[:, 3 * hidden :], out=a[:, 3 * hidden :])
-        i, f, g, o = np.split(a, 4, axis=1)
+        special.expit(a[:, : 2 * H], out=a[:, : 2 * H])
+        np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
+        special.expit(a[:, 3 * H :], out=a[:, 3 * H :])
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         out = np.empty_like(state)
         h_new, c_new = out
         np.multiply(f, c, out=c_new)
-        c_new += i * g
+        c_new += np.multiply(i, g, out=h_new)  # h_new is scratch until the last line
         tanh_c = np.tanh(c_new)
         np.multiply(o, tanh_c, out=h_new)
         ctx.save(a, tanh_c, state, w_hh)
@@ -61,15 +61,23 @@ class LSTMCell(Function):
     def backward(ctx: Node, grad: np.ndarray) -> tuple:
         gates, tanh_c, state, w_hh = ctx.saved
         h, c = state
+        H = h.shape[1]
         g_h, g_c = grad
-        i, f, g, o = np.split(gates, 4, axis=1)
-        dc_new = g_h * o * (1 - tanh_c * tanh_c) + g_c
-        da = np.empty_like(gates)
-        da_i, da_f, da_g, da_o = np.split(da, 4, axis=1)
-        np.multiply(dc_new * g, i * (1 - i), out=da_i)
-        np.multiply(dc_new * c, f * (1 - f), out=da_f)
-        np.multiply(dc_new * i, 1 - g * g, out=da_g)
-        np.multiply(g_h * tanh_c, o * (1 - o), out=da_o)
+        i, f, g, o = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+        dc_new = 1 - tanh_c * tanh_c
+        dc_new *= o
+        dc_new *= g_h
+        dc_new += g_c
+        # da = (local slope of each gate) * (what multiplies it), the slopes computed in place:
+        # s (1 - s) for the sigmoids i, f, o and 1 - g**2 for g
+        da = np.subtract(1, gates)
+        da *= gates
+        np.multiply(g, g, out=da[:, 2 * H : 3 * H])
+        np.subtract(1, da[:, 2 * H : 3 * H], out=da[:, 2 * H : 3 * H])
+        da[:, :H] *= dc_new * g
+        da[:, H : 2 * H] *= dc_new * c
+        da[:, 2 * H : 3 * H] *= dc_new * i
+        da[:, 3 * H :] *= g_h * tanh_c
         need_xg, need_state, need_w = ctx.needs_input_grad
         grad_state = None
         if need_state:
@@ -115,7 +123,7 @@ class GRUCell(Function):
         hidden = h.shape[1]
         r, z = rz[:, :hidden], rz[:, hidden:]
         du = np.empty((len(h), 3 * hidden), dtype=grad.dtype)
-        dr, dz, dn = np.split(du, 3, axis=1)
+        dr, dz, dn = du[:, :hidden], du[:, hidden : 2 * hidden], du[:, 2 * hidden :]
         np.multiply(grad * (1 - z), 1 - n * n, out=dn)
         np.multiply(grad * (h - n), z * (1 - z), out=dz)
         np.multiply(dn * v_n, r * (1 - r), out=dr)
