@@ -8,8 +8,8 @@ Example:
 
 from minigrad.optim import lr_scheduler
 from minigrad.optim.adam import Adam, AdamW
-from minigrad.optim.clip import clip_grad_norm
+from minigrad.optim.clip import clip_grad_norm, clip_grad_value
 from minigrad.optim.optimizer import Optimizer
 from minigrad.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "lr_scheduler"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "clip_grad_norm", "clip_grad_value", "lr_scheduler"]
