@@ -56,3 +56,12 @@ def test_pytorch_matches_the_floor(name: str) -> None:
 
     checks = verify_rnn_floor.compare_with(name, "torch", rnn_impl_torch.build)
     assert all(error <= tol for _, error, tol in checks), checks
+
+
+def test_gradient_flow_vanishes_for_small_and_explodes_for_large_weights() -> None:
+    from benchmarks import rnn_gradient_flow
+
+    norms = rnn_gradient_flow.measure(lengths=[1, 20], batch=4, hidden=16)
+    small = norms["tanh RNN, W_hh = 0.5 x orthogonal (small)"]
+    large = norms["tanh RNN, W_hh = 2 x orthogonal (large)"]
+    assert small[1] < 1e-4 * small[0] and large[1] > 10 * large[0]
