@@ -2,10 +2,11 @@
 
 For a tanh RNN whose recurrent weight ``W_hh`` is a random orthogonal matrix scaled by 0.5
 (small), 1 (orthogonal) or 2 (large), and for an LSTM (PyTorch's default init, and with the
-forget-gate bias set to 1 and to 3), the script runs sequences of ``T`` random inputs from ``h_0 = 0``,
-takes ``L = v . h_T`` for a fixed random unit vector ``v`` per sequence, and records the mean over
-the batch of ``||dL/dh_0||`` (float64, so nothing under- or overflows). The gradient reaching
-``h_0`` has crossed ``T`` steps, each multiplying it by that step's Jacobian ``dh_t/dh_{t-1}``.
+forget-gate bias set to 1 and to 3), the script runs sequences of ``T`` random inputs from
+``h_0 = 0``, takes ``L = v . h_T`` for a fixed random unit vector ``v`` per sequence, and
+records the mean over the batch of ``||dL/dh_0||`` (float64, so nothing under- or overflows).
+The gradient reaching ``h_0`` has crossed ``T`` steps, each multiplying it by that step's
+Jacobian ``dh_t/dh_{t-1}``.
 
 Run from the repository root (a few seconds)::
 
