@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse, special
 
 from minigrad.autograd import Function, Node
+from minigrad.ops import _workspace as workspace
 from minigrad.ops._common import as_tensor, shape_error
 from minigrad.tensor import Tensor
 
@@ -176,7 +177,8 @@ class _StepGradients:
 
     def add(self, t: int, grad: np.ndarray) -> None:
         if self.grad is None:
-            self.grad = np.zeros(self.shape, self.dtype)
+            # a buffer reused from step to step of training: no fresh pages to fault in
+            self.grad = workspace.zeros(self.shape, self.dtype)
         self.grad[t] += grad
 
     def take(self) -> np.ndarray:
