@@ -23,11 +23,9 @@ from minigrad.nn import init
 from minigrad.nn.layer import Layer, Parameter
 from minigrad.ops.dropout import dropout
 from minigrad.ops.linalg import linear
-from minigrad.ops.recurrent import NONLINEARITIES, gru_step, lstm_step, rnn_step, unbind
+from minigrad.ops.recurrent import MODES, NONLINEARITIES, cell_step, lstm_step, recurrence
 from minigrad.ops.shape import concat, stack
 from minigrad.tensor import Tensor
-
-_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 def _mode(name: str, nonlinearity: str) -> str:
@@ -52,15 +50,6 @@ def _reset_uniform(layer: Layer, hidden_size: int) -> None:
     bound = 1.0 / math.sqrt(hidden_size)
     for p in layer.parameters():
         init.uniform_(p, -bound, bound)
-
-
-def _step(mode: str, xg: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    """One time step; for an LSTM the state is ``[h, c]`` of shape (2, N, H)."""
-    if mode == "LSTM":
-        return lstm_step(xg, state, w_hh)
-    if mode == "GRU":
-        return gru_step(xg, state, w_hh, b_hh)
-    return rnn_step(xg, state, w_hh, "tanh" if mode == "RNN_TANH" else "relu")
 
 
 def _projection_bias(mode: str, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
@@ -107,7 +96,7 @@ class RNNBase(Layer):
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
-        gate_rows = _GATES[mode] * hidden_size
+        gate_rows = MODES[mode] * hidden_size
         directions = 2 if bidirectional else 1
         for k in range(num_layers):
             layer_input = input_size if k == 0 else hidden_size * directions
@@ -191,13 +180,8 @@ class RNNBase(Layer):
         time order, stacked, and the last state reached."""
         w_ih, w_hh, b_ih, b_hh = self._weights(k, suffix)
         xg = linear(x, w_ih, _projection_bias(self.mode, b_ih, b_hh))  # all steps, one GEMM
-        steps = unbind(xg)
-        order = range(len(steps) - 1, -1, -1) if suffix else range(len(steps))
-        states: list[Any] = [None] * len(steps)
-        for t in order:
-            state = _step(self.mode, steps[t], state, w_hh, b_hh)
-            states[t] = state
-        return stack(states), state
+        states = recurrence(self.mode, xg, state, w_hh, b_hh, reverse=bool(suffix))
+        return stack(states), states[0 if suffix else -1]
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:
         x = _as_tensor(input)
@@ -368,7 +352,7 @@ class RNNCellBase(Layer):
             hidden_size,
             bias,
         )
-        gate_rows = _GATES[mode] * hidden_size
+        gate_rows = MODES[mode] * hidden_size
         self.weight_ih = Parameter(np.zeros((gate_rows, input_size)))
         self.weight_hh = Parameter(np.zeros((gate_rows, hidden_size)))
         self.bias_ih = Parameter(np.zeros(gate_rows)) if bias else None
@@ -428,7 +412,7 @@ class RNNCell(RNNCellBase):
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         x, batched = self._input(input)
         h = self._state("hx", hx, len(x), batched, x)
-        h_new = _step(self.mode, self._project(x), h, self.weight_hh, None)
+        h_new = cell_step(self.mode, self._project(x), h, self.weight_hh)
         return h_new if batched else h_new.squeeze(0)
 
 
@@ -446,7 +430,7 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Any, hx: Any = None) -> Tensor:
         x, batched = self._input(input)
         h = self._state("hx", hx, len(x), batched, x)
-        h_new = _step(self.mode, self._project(x), h, self.weight_hh, self.bias_hh)
+        h_new = cell_step(self.mode, self._project(x), h, self.weight_hh, self.bias_hh)
         return h_new if batched else h_new.squeeze(0)
 
 

@@ -174,6 +174,7 @@ class _StepGradients:
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
         self.shape, self.dtype = shape, dtype
         self.grad: np.ndarray | None = None
+        self.h_prev: np.ndarray | None = None  # for Recurrence: the state each step started from
 
     def add(self, t: int, grad: np.ndarray) -> None:
         if self.grad is None:
@@ -224,6 +225,36 @@ class Step(Function):
         return np.zeros((), grad.dtype)
 
 
+class Recurrence(Function):
+    """The gathering node of one LSTM or Elman RNN pass over ``xg (T, N, G*H)``: it hands the
+    steps of ``xg`` to the step rules (like :class:`Unbind`) and computes the recurrent weight's
+    gradient for all steps at once.
+
+    Step ``t`` forms ``a_t = xg[t] + h_{t-1} @ w_hh.T``, so the gradient its rule returns for
+    ``xg[t]`` is ``da_t`` itself, and
+    ``dxg = [da_0, ..., da_{T-1}]``  (gathered from the :class:`Step` nodes),
+    ``dw_hh = sum_t da_t.T @ h_{t-1} = dxg.reshape(T*N, G*H).T @ h_prev.reshape(T*N, H)``:
+    one GEMM over all steps instead of one per step (the step rules get ``w_hh`` as a constant,
+    so they skip it). ``h_prev[t]``, the state step ``t`` started from, is recorded by
+    :func:`recurrence` as the steps run.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, xg: np.ndarray, w_hh: np.ndarray, gather: _StepGradients) -> np.ndarray:
+        ctx.gather = gather
+        return np.zeros((), xg.dtype)
+
+    @staticmethod
+    def backward(ctx: Node, grad: np.ndarray) -> tuple:
+        gather = ctx.gather
+        dxg = gather.take()
+        grad_w = None
+        if ctx.needs_input_grad[1]:
+            h_prev = gather.h_prev
+            grad_w = dxg.reshape(-1, dxg.shape[-1]).T @ h_prev.reshape(-1, h_prev.shape[-1])
+        return dxg, grad_w
+
+
 class Embedding(Function):
     """``z = weight[indices]``: row ``indices[...]`` of ``weight (V, E)`` for every index.
 
@@ -257,16 +288,13 @@ class Embedding(Function):
 # ---------------------------------------------------------------------------------------------
 # wrappers
 # ---------------------------------------------------------------------------------------------
-def _check_step(op: str, xg: Tensor, state: Tensor, w_hh: Tensor, gates: int) -> None:
-    hidden = state.shape[-1]
-    if w_hh.shape != (gates * hidden, hidden):
-        raise shape_error(
-            op, w_hh.shape, state.shape, detail=f"do not fit: need w_hh ({gates}*H, H), state H"
-        )
-    if xg.ndim != 2 or xg.shape != (state.shape[-2], gates * hidden):
-        raise shape_error(
-            op, xg.shape, state.shape, detail=f"do not fit: need xg (N, {gates}*H), state H"
-        )
+def _check_step(op: str, xg: tuple, state: tuple, w_hh: tuple, gates: int) -> None:
+    """Shapes of one step: ``xg (N, G*H)``, ``state (..., N, H)``, ``w_hh (G*H, H)``."""
+    hidden = state[-1]
+    if w_hh != (gates * hidden, hidden):
+        raise shape_error(op, w_hh, state, detail=f"do not fit: need w_hh ({gates}*H, H), state H")
+    if len(xg) != 2 or xg != (state[-2], gates * hidden):
+        raise shape_error(op, xg, state, detail=f"do not fit: need xg (N, {gates}*H), state H")
 
 
 def lstm_step(xg: Any, state: Any, w_hh: Any) -> Tensor:
@@ -282,7 +310,7 @@ def lstm_step(xg: Any, state: Any, w_hh: Any) -> Tensor:
         raise ValueError(
             f"lstm_step: expected the state [h, c] of shape (2, N, H), got {state.shape}"
         )
-    _check_step("lstm_step", xg, state, w_hh, 4)
+    _check_step("lstm_step", xg.shape, state.shape, w_hh.shape, 4)
     return LSTMCell.apply(xg, state, w_hh)
 
 
@@ -297,7 +325,7 @@ def gru_step(xg: Any, h: Any, w_hh: Any, b_hh: Any = None) -> Tensor:
     xg, h, w_hh = as_tensor(xg), as_tensor(h), as_tensor(w_hh)
     if h.ndim != 2:
         raise ValueError(f"gru_step: expected h of shape (N, H), got {h.shape}")
-    _check_step("gru_step", xg, h, w_hh, 3)
+    _check_step("gru_step", xg.shape, h.shape, w_hh.shape, 3)
     if b_hh is not None:
         b_hh = as_tensor(b_hh)
         if b_hh.shape != (w_hh.shape[0],):
@@ -319,7 +347,7 @@ def rnn_step(xg: Any, h: Any, w_hh: Any, nonlinearity: str = "tanh") -> Tensor:
     xg, h, w_hh = as_tensor(xg), as_tensor(h), as_tensor(w_hh)
     if h.ndim != 2:
         raise ValueError(f"rnn_step: expected h of shape (N, H), got {h.shape}")
-    _check_step("rnn_step", xg, h, w_hh, 1)
+    _check_step("rnn_step", xg.shape, h.shape, w_hh.shape, 1)
     return RNNCell.apply(xg, h, w_hh, nonlinearity=nonlinearity)
 
 
@@ -339,6 +367,76 @@ def unbind(x: Any) -> list[Tensor]:
     gather = _StepGradients(x.shape, x.dtype)
     placeholder = Unbind.apply(x, gather=gather)
     return [Step.apply(placeholder, x=x.data, gather=gather, t=t) for t in range(len(x))]
+
+
+MODES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}  # and their gate counts
+
+
+def _apply_step(mode: str, xg: Tensor, state: Tensor, w_hh: Any, b_hh: Tensor | None) -> Tensor:
+    if mode == "LSTM":
+        return LSTMCell.apply(xg, state, w_hh)
+    if mode == "GRU":
+        return GRUCell.apply(xg, state, w_hh, b_hh)
+    return RNNCell.apply(xg, state, w_hh, nonlinearity="tanh" if mode == "RNN_TANH" else "relu")
+
+
+def cell_step(mode: str, xg: Any, state: Any, w_hh: Any, b_hh: Any = None) -> Tensor:
+    """One step of ``mode`` (``"RNN_TANH"``, ``"RNN_RELU"``, ``"LSTM"``, ``"GRU"``): the step
+    functions above by name. ``b_hh`` is used by the GRU only (the others fold it into ``xg``).
+
+    Example:
+        >>> cell_step("RNN_RELU", np.ones((1, 2)), np.zeros((1, 2)), np.eye(2)).tolist()
+        [[1.0, 1.0]]
+    """
+    if mode == "LSTM":
+        return lstm_step(xg, state, w_hh)
+    if mode == "GRU":
+        return gru_step(xg, state, w_hh, b_hh)
+    return rnn_step(xg, state, w_hh, "tanh" if mode == "RNN_TANH" else "relu")
+
+
+def recurrence(
+    mode: str, xg: Any, state: Any, w_hh: Any, b_hh: Any = None, reverse: bool = False
+) -> list[Tensor]:
+    """Run ``mode``'s step over the projected inputs ``xg (T, N, G*H)`` from ``state`` (``h``
+    of shape (N, H), or ``[h, c]`` of shape (2, N, H) for an LSTM), last step first if
+    ``reverse``; returns the state after each step, in time order.
+
+    Backpropagation through the result walks the step rules one by one (BPTT); the steps of
+    ``xg`` reach them through :class:`Unbind` or, for the LSTM and RNN, :class:`Recurrence`,
+    which also gives ``w_hh`` its gradient in one GEMM.
+
+    Example:
+        >>> states = recurrence("RNN_TANH", np.zeros((4, 3, 2)), np.zeros((3, 2)), np.eye(2))
+        >>> len(states), states[-1].shape
+        (4, (3, 2))
+    """
+    xg, state, w_hh = as_tensor(xg), as_tensor(state), as_tensor(w_hh)
+    b_hh = None if b_hh is None else as_tensor(b_hh)
+    if mode not in MODES:
+        raise ValueError(f"recurrence: mode must be one of {sorted(MODES)}, got {mode!r}")
+    if xg.ndim != 3 or len(xg) == 0:
+        raise ValueError(f"recurrence: expected xg of shape (T, N, G*H), T > 0, got {xg.shape}")
+    if state.ndim != (3 if mode == "LSTM" else 2) or (mode == "LSTM" and len(state) != 2):
+        need = "[h, c] of shape (2, N, H)" if mode == "LSTM" else "h of shape (N, H)"
+        raise ValueError(f"recurrence: expected the state {need}, got {state.shape}")
+    _check_step("recurrence", xg.shape[1:], state.shape, w_hh.shape, MODES[mode])
+    order = range(len(xg) - 1, -1, -1) if reverse else range(len(xg))
+    states: list[Any] = [None] * len(xg)
+    if mode == "GRU":
+        steps = unbind(xg)
+        for t in order:
+            state = states[t] = _apply_step(mode, steps[t], state, w_hh, b_hh)
+        return states
+    gather = _StepGradients(xg.shape, xg.dtype)
+    placeholder = Recurrence.apply(xg, w_hh, gather=gather)
+    h_prev = np.empty((*xg.shape[:2], state.shape[-1]), xg.dtype)
+    for t in order:
+        step = Step.apply(placeholder, x=xg.data, gather=gather, t=t)
+        h_prev[t] = state.data[0] if mode == "LSTM" else state.data
+        state = states[t] = _apply_step(mode, step, state, w_hh.data, None)
+    gather.h_prev = h_prev
+    return states
 
 
 def embedding(indices: Any, weight: Any, padding_idx: int | None = None) -> Tensor:

@@ -12,7 +12,15 @@ from support import FWD_ATOL, FWD_RTOL, GC_ATOL, GC_EPS, GC_RTOL, SAME_ATOL, SAM
 
 import minigrad as mg
 from minigrad.gradcheck import gradcheck
-from minigrad.ops.recurrent import embedding, gru_step, lstm_step, rnn_step, unbind
+from minigrad.ops.recurrent import (
+    cell_step,
+    embedding,
+    gru_step,
+    lstm_step,
+    recurrence,
+    rnn_step,
+    unbind,
+)
 
 N, H = 3, 4
 
@@ -238,3 +246,62 @@ def test_embedding_keeps_its_own_copy_of_the_indices(rng) -> None:
 def test_embedding_bad_indices(indices, kwargs, error, message) -> None:
     with pytest.raises(error, match=message):
         embedding(indices, mg.tensor(np.zeros((5, 2))), **kwargs)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("mode", ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"])
+def test_recurrence_equals_a_loop_of_steps(mode: str, reverse: bool, rng) -> None:
+    gates = {"LSTM": 4, "GRU": 3}.get(mode, 1)
+    steps = 4
+    arrays = [
+        rng.standard_normal((steps, N, gates * H)),
+        rng.standard_normal((2, N, H) if mode == "LSTM" else (N, H)),
+        rng.standard_normal((gates * H, H)),
+        rng.standard_normal(gates * H),
+    ]
+    upstream = rng.standard_normal((steps, *arrays[1].shape))
+
+    def looped(xg, state, w_hh, b_hh):
+        states = [None] * steps
+        for t in reversed(range(steps)) if reverse else range(steps):
+            state = states[t] = cell_step(mode, xg[t], state, w_hh, b_hh)
+        return states
+
+    results = []
+    for run in (looped, lambda *a: recurrence(mode, *a, reverse=reverse)):
+        inputs = leaves(arrays)
+        out = mg.stack(run(*inputs))
+        (out * mg.tensor(upstream, dtype="float64")).sum().backward()
+        results.append([out.numpy()] + [t.grad for t in inputs])
+    for a, b in zip(*results, strict=True):
+        if a is None or b is None:  # b_hh is used by the GRU only
+            assert a is None and b is None and mode != "GRU"
+            continue
+        np.testing.assert_allclose(a, b, rtol=SAME_RTOL, atol=SAME_ATOL)
+
+
+def test_recurrence_gathers_the_weight_gradient_when_only_the_weight_learns(rng) -> None:
+    xg = mg.tensor(rng.standard_normal((3, N, 4 * H)), dtype="float64")
+    w = mg.tensor(rng.standard_normal((4 * H, H)), dtype="float64", requires_grad=True)
+    state = mg.tensor(rng.standard_normal((2, N, H)), dtype="float64")
+    assert gradcheck(
+        lambda w: mg.stack(recurrence("LSTM", xg, state, w)),
+        [w],
+        eps=GC_EPS,
+        atol=GC_ATOL,
+        rtol=GC_RTOL,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("LSTM", np.zeros((3, 2, 8)), np.zeros((3, 2)), np.zeros((8, 2))), r"\(2, N, H\)"),
+        (("GRU", np.zeros((0, 2, 6)), np.zeros((2, 2)), np.zeros((6, 2))), "T > 0"),
+        (("RNN_TANH", np.zeros((3, 2, 3)), np.zeros((2, 2)), np.zeros((2, 2))), r"\(2, 3\)"),
+        (("RNN_GELU", np.zeros((3, 2, 2)), np.zeros((2, 2)), np.zeros((2, 2))), "RNN_GELU"),
+    ],
+)
+def test_recurrence_checks_its_inputs(args, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        recurrence(*args)
