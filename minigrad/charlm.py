@@ -13,6 +13,7 @@ sees context from before it. Gradients are clipped by their total norm before ev
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -257,7 +258,7 @@ def _positive(kind: type) -> Callable[[str], Any]:
 def main(args: argparse.Namespace) -> int:
     """Train and report, for the command line; returns the exit status."""
     text = load_verse() if args.text is None else args.text.read_text(encoding="utf-8")
-    say = (lambda *a: None) if args.quiet else print
+    say = (lambda *a: None) if args.quiet else functools.partial(print, flush=True)
     result = train(args, text, say)
     print(
         f"validation loss {result['validation_loss']:.3f} nats/char "

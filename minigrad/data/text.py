@@ -1,7 +1,7 @@
 """Text for character-level language models: the shipped verse, a vocabulary, BPTT batches.
 
 ``load_verse()`` reads the public-domain anthology that ships inside the package
-(``minigrad/data/text/verse.txt``; sources and public-domain status in ``SOURCES.md`` beside
+(``minigrad/data/corpus/verse.txt``; sources and public-domain status in ``SOURCES.md`` beside
 it). ``CharVocabulary`` maps characters to integer ids, and ``bptt_batches`` cuts a long id
 sequence into the time-major chunks truncated backpropagation through time trains on.
 """
@@ -27,7 +27,7 @@ def load_verse() -> str:
         >>> text.splitlines()[0], len(text) > 25_000
         ('SONNET 18', True)
     """
-    path = resources.files("minigrad.data") / "text" / VERSE
+    path = resources.files("minigrad.data") / "corpus" / VERSE
     try:
         return path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as error:
