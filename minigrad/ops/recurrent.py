@@ -4,7 +4,9 @@ A recurrent layer projects the inputs of all time steps at once (one GEMM, the `
 then runs one cell rule per step: the step's projected input ``xg (N, G*H)`` plus the recurrent
 GEMM ``h @ w_hh.T``, the gate nonlinearities and the state update, with the backward written out.
 Backpropagation through time is then the ordinary engine walking those nodes from the last step
-to the first.
+to the first. The steps of the projection reach the rules through :class:`Unbind` or
+:class:`Recurrence`, which gather the steps' gradients into one array (and, for the LSTM and RNN,
+the recurrent weight's gradient as one GEMM over all steps); :func:`recurrence` runs a pass.
 
 Gate layouts are PyTorch's: LSTM ``i, f, g, o``; GRU ``r, z, n``; each a block of ``H`` columns.
 """
