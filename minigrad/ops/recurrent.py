@@ -402,7 +402,8 @@ def recurrence(
 ) -> list[Tensor]:
     """Run ``mode``'s step over the projected inputs ``xg (T, N, G*H)`` from ``state`` (``h``
     of shape (N, H), or ``[h, c]`` of shape (2, N, H) for an LSTM), last step first if
-    ``reverse``; returns the state after each step, in time order.
+    ``reverse``; returns the state after each step, in time order. ``b_hh`` is the GRU's (the
+    other modes fold it into ``xg``).
 
     Backpropagation through the result walks the step rules one by one (BPTT); the steps of
     ``xg`` reach them through :class:`Unbind` or, for the LSTM and RNN, :class:`Recurrence`,
