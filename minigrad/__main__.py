@@ -1,4 +1,5 @@
-"""The command line: ``python -m minigrad train ...`` and ``python -m minigrad bench numdiff``.
+"""The command line: ``python -m minigrad train ...``, ``python -m minigrad charlm ...`` and
+``python -m minigrad bench numdiff``.
 
 Mistakes in arguments or data end with one line on stderr and a non-zero exit status, never a
 traceback.
@@ -172,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train_parser = commands.add_parser("train", help="train a model on digit images")
     _train_arguments(train_parser)
+    from minigrad import charlm
+
+    charlm.add_arguments(
+        commands.add_parser(
+            "charlm", help="train a character-level language model (LSTM or GRU) on verse"
+        )
+    )
     bench = commands.add_parser("bench", help="benchmarks that ship with the package")
     which = bench.add_subparsers(dest="benchmark", required=True, parser_class=_Parser)
     from minigrad.bench import numdiff
@@ -192,6 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return train(args)
+        if args.command == "charlm":
+            from minigrad import charlm
+
+            return charlm.main(args)
         from minigrad.bench import numdiff
 
         return numdiff.main(args)

@@ -19,6 +19,7 @@ from minigrad.ops.loss import (
 )
 from minigrad.ops.norm import batch_norm
 from minigrad.ops.pool import avg_pool2d, max_pool2d
+from minigrad.ops.recurrent import embedding
 from minigrad.ops.reduce import logsumexp
 from minigrad.ops.shape import pad
 
@@ -30,6 +31,7 @@ __all__ = [
     "conv2d",
     "cross_entropy",
     "dropout",
+    "embedding",
     "leaky_relu",
     "linear",
     "log_softmax",

@@ -58,6 +58,8 @@ def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
         (["train", "--dataset", "mnist", "--root", "nowhere"], "download=True", 1),
         (["train", "--resume", "--out", "empty"], "no checkpoint at", 1),
         (["fly"], "invalid choice: 'fly'", 2),
+        (["charlm", "--hidden", "0"], "must be positive", 2),
+        (["charlm", "--text", "missing.txt"], "missing.txt", 1),
     ],
 )
 def test_mistakes_give_one_line_and_a_nonzero_status(tmp_path, args, message, status) -> None:
@@ -66,3 +68,20 @@ def test_mistakes_give_one_line_and_a_nonzero_status(tmp_path, args, message, st
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_charlm_trains_samples_and_reports(tmp_path: Path) -> None:
+    args = ["charlm", "--steps", "4", "--hidden", "16", "--sample-every", "2"]
+    result = run(*args, "--sample-length", "40", "--cell", "gru", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("char model: GRU 1x16")
+    assert sum(line.startswith("step ") for line in lines) == 2
+    assert "validation loss" in lines[-1] and "after 4 steps" in lines[-1]
+
+
+def test_charlm_on_too_short_a_text_says_so(tmp_path: Path) -> None:
+    (tmp_path / "short.txt").write_text("tiny text")
+    result = run("charlm", "--text", "short.txt", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "too few" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -32,6 +32,17 @@ def run_example(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess
         ("train_cnn.py", ["--epochs", "1", "--out", "run"], "test accuracy"),
         ("train_mnist.py", ["--synthetic", "--limit", "256", "--epochs", "1"], "test accuracy"),
         ("lenet5.py", ["--synthetic", "128", "--epochs", "1", "--save", "w.npz"], "saved"),
+        ("train_lstm_digits.py", ["--epochs", "1"], "test accuracy"),
+        (
+            "train_lstm_digits.py",
+            ["--dataset", "synthetic", "--size", "100", "--epochs", "1", "--clip-value", "0.5"],
+            "test accuracy",
+        ),
+        (
+            "train_charlm.py",
+            ["--steps", "3", "--hidden", "16", "--sample-every", "2", "--sample-length", "20"],
+            "validation loss",
+        ),
     ],
 )
 def test_example_runs(name: str, args: list[str], expect: str, tmp_path: Path) -> None:

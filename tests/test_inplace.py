@@ -208,3 +208,15 @@ def test_an_in_place_op_that_nothing_saved_does_not_stop_a_backward() -> None:
         z.add_(5)  # nobody saved z
     y.backward()
     np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_an_optimizer_step_before_an_lstm_backward_is_caught(rng) -> None:
+    lstm = nn.LSTM(3, 4)
+    opt = optim.SGD(lstm.parameters(), lr=0.1)
+    for p in lstm.parameters():
+        p.grad = np.ones(p.shape, np.float32)
+    out, _ = lstm(rng.standard_normal((5, 2, 3)).astype(np.float32))
+    opt.step()
+    with pytest.raises(RuntimeError, match=STALE):
+        out.sum().backward()
+    assert all(np.all(p.grad == 1) for p in lstm.parameters())  # nothing was accumulated

@@ -15,6 +15,8 @@ from minigrad.nn.linear import Linear
 from minigrad.nn.loss import CrossEntropyLoss, MSELoss
 from minigrad.nn.norm import BatchNorm1d, BatchNorm2d
 from minigrad.nn.pooling import AvgPool2d, MaxPool2d
+from minigrad.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from minigrad.nn.sparse import Embedding
 
 Module = Layer
 """PyTorch's name for :class:`Layer`: ``class Net(nn.Module)`` defines a minigrad layer."""
@@ -23,13 +25,19 @@ ModuleList = LayerList
 """PyTorch's name for :class:`LayerList`."""
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GRUCell",
+    "LSTMCell",
     "Layer",
     "LayerList",
     "LeakyReLU",
@@ -39,6 +47,7 @@ __all__ = [
     "Module",
     "ModuleList",
     "Parameter",
+    "RNNCell",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -13,4 +13,5 @@
 | ``compare`` | comparisons, argmax, argmin (no gradient) |
 | ``conv``, ``pool`` | conv2d; max_pool2d avg_pool2d |
 | ``norm``, ``dropout`` | batch_norm; dropout |
+| ``recurrent`` | lstm_step gru_step rnn_step (one time step each), unbind, embedding |
 """

@@ -9,7 +9,7 @@ Example:
 from minigrad.optim import lr_scheduler
 from minigrad.optim.adam import Adam, AdamW
 from minigrad.optim.adaptive import Adadelta, Adagrad, RMSprop
-from minigrad.optim.clip import clip_grad_norm
+from minigrad.optim.clip import clip_grad_norm, clip_grad_value
 from minigrad.optim.optimizer import Optimizer
 from minigrad.optim.sgd import SGD
 
@@ -22,5 +22,6 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "clip_grad_norm",
+    "clip_grad_value",
     "lr_scheduler",
 ]

@@ -1,4 +1,4 @@
-"""Gradient clipping by the total norm of all gradients."""
+"""Gradient clipping: by the total norm of all gradients, or elementwise by value."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from minigrad.tensor import Tensor
 
-__all__ = ["clip_grad_norm"]
+__all__ = ["clip_grad_norm", "clip_grad_value"]
 
 
 def clip_grad_norm(
@@ -60,3 +60,27 @@ def clip_grad_norm(
         for g in grads:
             g *= coef
     return total
+
+
+def clip_grad_value(params: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient element into ``[-clip_value, clip_value]``, in place.
+
+    Unlike :func:`clip_grad_norm` this changes the gradient's direction: each element is
+    clamped on its own. Parameters whose ``.grad`` is ``None`` are skipped; NaN stays NaN.
+
+    Raises:
+        ValueError: ``clip_value`` is negative or NaN.
+
+    Example:
+        >>> w = Tensor([0.0, 0.0, 0.0], requires_grad=True)
+        >>> w.grad = np.array([-3.0, 0.5, 2.0], np.float32)
+        >>> clip_grad_value([w], 1.0); w.grad
+        array([-1. ,  0.5,  1. ], dtype=float32)
+    """
+    if not clip_value >= 0:
+        raise ValueError(f"clip_grad_value: clip_value must be >= 0, got {clip_value!r}")
+    if isinstance(params, Tensor):
+        params = [params]
+    for p in params:
+        if p.grad is not None:
+            np.clip(p.grad, -clip_value, clip_value, out=p.grad)

@@ -27,6 +27,7 @@ from support import FWD_ATOL, FWD_RTOL, GC_ATOL, GC_EPS, GC_RTOL, away_from
 import minigrad as mg
 import minigrad.functional as F
 import minigrad.ops
+import minigrad.ops.recurrent as R
 from minigrad import kernels
 from minigrad.autograd import Function, Node
 from minigrad.gradcheck import gradcheck
@@ -119,6 +120,32 @@ def _ref_batch_norm(x, gamma, beta):
 
 
 RUNNING = np.array([0.5, -0.2, 0.1]), np.array([1.5, 0.7, 2.0])
+EMBEDDING_INDICES = np.array([[2, 0, 2], [1, 2, 3]])  # repeated rows accumulate
+
+
+def _ref_lstm_step(xg, state, w_hh):
+    h, c = state
+    i, f, g, o = np.split(xg + h @ w_hh.T, 4, axis=-1)
+    c = special.expit(f) * c + special.expit(i) * np.tanh(g)
+    return np.stack([special.expit(o) * np.tanh(c), c])
+
+
+def _ref_gru_step(xg, h, w_hh, b_hh):
+    xr, xz, xn = np.split(xg, 3, axis=-1)
+    hr, hz, hn = np.split(h @ w_hh.T + b_hh, 3, axis=-1)
+    r, z = special.expit(xr + hr), special.expit(xz + hz)
+    return (1 - z) * np.tanh(xn + r * hn) + z * h
+
+
+def _ref_recurrence(step):
+    def run(xg, state, *weights):
+        states = []
+        for x in xg:
+            state = step(x, state, *weights)
+            states.append(state)
+        return np.stack(states)
+
+    return run
 
 
 CASES = [
@@ -311,6 +338,33 @@ CASES = [
         lambda x: F.dropout(x, 0.3, generator=np.random.default_rng(7)),
         lambda x: x * (np.random.default_rng(7).random(x.shape) >= 0.3) / 0.7,
         [((4, 5),)],
+    ),
+    # recurrent steps, whole passes (the gradient gathered over the steps), embedding
+    Case("lstm_step", R.lstm_step, _ref_lstm_step, [((3, 8), (2, 3, 2), (8, 2))]),
+    Case("gru_step", R.gru_step, _ref_gru_step, [((3, 6), (3, 2), (6, 2), (6,))]),
+    Case(
+        "rnn_step",
+        lambda x, h, w: R.rnn_step(x, h, w, "tanh"),
+        lambda x, h, w: np.tanh(x + h @ w.T),
+        [((3, 2), (3, 2), (2, 2))],
+    ),
+    Case(
+        "recurrence_lstm",
+        lambda x, s, w: mg.stack(R.recurrence("LSTM", x, s, w)),
+        _ref_recurrence(_ref_lstm_step),
+        [((4, 3, 8), (2, 3, 2), (8, 2))],
+    ),
+    Case(
+        "recurrence_gru",
+        lambda x, h, w, b: mg.stack(R.recurrence("GRU", x, h, w, b)),
+        _ref_recurrence(_ref_gru_step),
+        [((4, 3, 6), (3, 2), (6, 2), (6,))],
+    ),
+    Case(
+        "embedding",
+        lambda w: R.embedding(EMBEDDING_INDICES, w),
+        lambda w: w[EMBEDDING_INDICES],
+        [((4, 3),)],
     ),
     # losses
     *[

@@ -1,4 +1,5 @@
-"""clip_grad_norm: the total norm, in-place scaling, non-finite norms, other norm types."""
+"""clip_grad_norm: the total norm, in-place scaling, non-finite norms, other norm types;
+clip_grad_value: elementwise clamping in place."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from support import FWD_RTOL
 
 import minigrad as mg
-from minigrad.optim import clip_grad_norm
+from minigrad.optim import clip_grad_norm, clip_grad_value
 
 
 def with_grads(*grads, dtype="float64"):
@@ -91,3 +92,26 @@ def test_invalid_max_norm(kwargs) -> None:
 def test_invalid_norm_type(norm_type) -> None:
     with pytest.raises(ValueError, match="norm_type"):
         clip_grad_norm(with_grads([1.0]), 1.0, norm_type=norm_type)
+
+
+def test_clip_grad_value_clamps_each_element_in_place() -> None:
+    params = with_grads([3.0, -0.25, -7.0], [[0.5, 2.0]], None)
+    held = params[0].grad
+    assert clip_grad_value(params, 1.0) is None
+    assert params[0].grad is held
+    np.testing.assert_array_equal(held, [1.0, -0.25, -1.0])
+    np.testing.assert_array_equal(params[1].grad, [[0.5, 1.0]])
+    assert params[2].grad is None
+
+
+def test_clip_grad_value_single_tensor_float32_and_nan() -> None:
+    (p,) = with_grads([math.nan, 5.0, -5.0], dtype="float32")
+    clip_grad_value(p, 2.0)
+    assert p.grad.dtype == np.float32
+    assert math.isnan(p.grad[0]) and p.grad[1:].tolist() == [2.0, -2.0]
+
+
+@pytest.mark.parametrize("clip_value", [-1.0, math.nan])
+def test_clip_grad_value_invalid(clip_value) -> None:
+    with pytest.raises(ValueError, match="clip_value"):
+        clip_grad_value(with_grads([1.0]), clip_value)
