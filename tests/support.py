@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+
+from minigrad.autograd import Function
 
 # float64 forward results against NumPy/SciPy references
 FWD_RTOL, FWD_ATOL = 1e-10, 1e-12
@@ -21,3 +25,42 @@ def away_from(values: np.ndarray, kinks: tuple[float, ...], margin: float = 0.1)
         close = np.abs(out - k) < margin
         out[close] = k + np.where(out[close] >= k, margin, -margin) * 2
     return out
+
+
+# --- planted mistakes for testing the gradient checkers ---------------------------------------
+def planted_rule(mistake: Callable[[np.ndarray], np.ndarray]) -> Callable:
+    """``f(x) = 3 * x`` whose backward returns ``mistake(3 * grad)`` instead of ``3 * grad``."""
+
+    class Planted(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 3 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return mistake(3 * grad)
+
+    return Planted.apply
+
+
+def _with_nan(g: np.ndarray) -> np.ndarray:
+    g = g.copy()
+    g.flat[1] = np.nan
+    return g
+
+
+def _with_inf(g: np.ndarray) -> np.ndarray:
+    g = g.copy()
+    g.flat[-1] = -np.inf
+    return g
+
+
+MISMATCH = "a finite gradient that differs"  # the checker's usual "worst element" message
+# name: (mistake, what the failure says; None for no mistake at all)
+MISTAKES = {
+    "none": (lambda g: g, None),
+    "nan": (_with_nan, "the analytic gradient is nan at element"),
+    "inf": (_with_inf, "the analytic gradient is -inf at element"),
+    "permuted": (np.flip, MISMATCH),
+    "scaled": (lambda g: g * 1.001, MISMATCH),  # 1e-3 relative: ten times GC_RTOL
+}
