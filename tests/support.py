@@ -18,6 +18,20 @@ GC_EPS, GC_ATOL, GC_RTOL = 1e-6, 1e-6, 1e-4
 SAME_RTOL, SAME_ATOL = 1e-10, 1e-12
 
 
+# uniform initializers: the observed extremes must reach this close to the bound on both sides
+# (with n >= 2,000 draws, a correct U(-b, b) falls short with probability below 0.99**2000 ~ 2e-9)
+UNIFORM_REACH = 0.99
+
+
+def assert_uniform_within(values: np.ndarray, bound: float) -> None:
+    """``values`` lie in ``[-bound, bound]`` and come close to both ends: a range that is too
+    narrow, too wide or one-sided fails."""
+    assert values.size >= 2000, "too few draws to tell the range"
+    assert np.abs(values).max() <= bound, (np.abs(values).max(), bound)
+    assert values.max() > UNIFORM_REACH * bound, (values.max(), bound)
+    assert values.min() < -UNIFORM_REACH * bound, (values.min(), bound)
+
+
 def away_from(values: np.ndarray, kinks: tuple[float, ...], margin: float = 0.1) -> np.ndarray:
     """Push values at least ``margin`` away from each kink (ties, zeros of |x|, relu...)."""
     out = values.copy()
