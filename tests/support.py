@@ -41,6 +41,48 @@ def away_from(values: np.ndarray, kinks: tuple[float, ...], margin: float = 0.1)
     return out
 
 
+# --- optimizers: the scenario torch.optim is also checked on, with a reference run by hand ---
+# Three parameters in two groups (the second with its own lr), shrinking gradients, and the
+# first parameter without a gradient at the second step.
+GROUP_SHAPES = [(3, 4), (5,), ()]
+GROUP_LRS = [0.1, 0.1, 0.01]
+
+
+def two_groups(rng: np.random.Generator, steps: int) -> tuple[list, list]:
+    """Initial values and, per step, one gradient (or None) per parameter."""
+    inits = [rng.standard_normal(shape) for shape in GROUP_SHAPES]
+    grads = [
+        [
+            None if (i == 0 and step == 1) else rng.standard_normal(shape) * 2.0**-step
+            for i, shape in enumerate(GROUP_SHAPES)
+        ]
+        for step in range(steps)
+    ]
+    return inits, grads
+
+
+def step_through(opt, params: list, grads_per_step: list) -> list[list[np.ndarray]]:
+    """Assign each step's gradients, step, and record a copy of every parameter."""
+    history = []
+    for grads in grads_per_step:
+        for p, g in zip(params, grads, strict=True):
+            p.grad = None if g is None else g.astype(p.data.dtype)
+        opt.step()
+        history.append([p.data.copy() for p in params])
+    return history
+
+
+def skipping_none(reference: Callable, w0: np.ndarray, grads: list, **kwargs) -> list:
+    """The parameter after every step when a step without a gradient leaves it and its state
+    alone (PyTorch's rule): ``reference`` run on the steps that have one."""
+    updates = iter(reference(w0, [g for g in grads if g is not None], **kwargs))
+    out, w = [], w0
+    for g in grads:
+        w = w if g is None else next(updates)
+        out.append(w)
+    return out
+
+
 # --- planted mistakes for testing the gradient checkers ---------------------------------------
 def planted_rule(mistake: Callable[[np.ndarray], np.ndarray]) -> Callable:
     """``f(x) = 3 * x`` whose backward returns ``mistake(3 * grad)`` instead of ``3 * grad``."""
