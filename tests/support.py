@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -16,6 +18,17 @@ F32_RTOL, F32_ATOL = 1e-5, 1e-6
 GC_EPS, GC_ATOL, GC_RTOL = 1e-6, 1e-6, 1e-4
 # two analytic float64 gradients computed along different routes (fused vs composite)
 SAME_RTOL, SAME_ATOL = 1e-10, 1e-12
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Python process of a test: it imports the minigrad of the
+    tree under test (the repository root first on ``PYTHONPATH``), not whatever copy is
+    installed, and turns warnings into errors as the suite does. ``extra`` adds variables."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, "PYTHONWARNINGS": "error", **extra}
 
 
 # uniform initializers: the observed extremes must reach this close to the bound on both sides

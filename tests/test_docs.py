@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import subprocess_env
 from threadpoolctl import threadpool_limits
 
 import minigrad
@@ -226,7 +227,7 @@ def test_page_code_runs_and_prints_what_the_page_shows(
     monkeypatch.setenv("MINIGRAD_HOME", str(tmp_path / "cache"))  # never the user's cache
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "matplotlib"))
-    env = {**os.environ, **SINGLE_THREAD_ENV, "PYTHONWARNINGS": "error", "COLUMNS": "100"}
+    env = subprocess_env(**SINGLE_THREAD_ENV, COLUMNS="100")
     env |= {"NO_COLOR": "1"}  # help text and outputs in plain text, 100 columns wide
     namespace: dict = {"__name__": "__docs__"}
     # np.printoptions() restores whatever print options a page sets.
