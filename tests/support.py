@@ -130,6 +130,8 @@ MISTAKES = {
     "none": (lambda g: g, None),
     "nan": (_with_nan, "the analytic gradient is nan at element"),
     "inf": (_with_inf, "the analytic gradient is -inf at element"),
+    # with an upstream gradient of ones the true gradient of sum(3 * x) is constant and
+    # equals its permutation: only a random upstream gradient tells them apart
     "permuted": (np.flip, MISMATCH),
     "scaled": (lambda g: g * 1.001, MISMATCH),  # 1e-3 relative: ten times GC_RTOL
 }

@@ -107,14 +107,6 @@ def test_a_non_finite_analytic_gradient_names_its_first_element(rng) -> None:
         gradcheck(both, [x], fast=True)
 
 
-def test_a_permutation_is_caught_even_where_the_true_gradient_is_symmetric() -> None:
-    # With an upstream gradient of ones, the true gradient of sum(3 * x) is constant and a
-    # permuted one equals it: only a random upstream gradient tells them apart.
-    x = mg.tensor(np.linspace(-1, 1, 6), dtype="float64", requires_grad=True)
-    with pytest.raises(GradcheckError, match="worst element"):
-        gradcheck(planted_rule(np.flip), [x], eps=GC_EPS, atol=GC_ATOL, rtol=GC_RTOL)
-
-
 class Cliff(Function):
     """The identity below 2 and +inf above it: finite at x, not within eps of 2."""
 
@@ -127,10 +119,11 @@ class Cliff(Function):
         return grad
 
 
+# A nudge of eps = 1e-6 (fast mode: eps times a unit direction, so any component above 1e-3)
+# crosses the edge 1e-9 away: below zero the log is NaN, past 2 the cliff is infinite.
 NON_FINITE_NEARBY = {
-    # log at 1e-7 with eps = 1e-6 steps below zero: a NaN numerical gradient
-    "log_near_zero": (lambda x: x.log(), [1e-7, 1.0, 2.0], r"is nan at element \(0,\)"),
-    "cliff": (Cliff.apply, [1.0, 2.0 - 1e-7, 0.5], r"is -?inf at element \(1,\)"),
+    "log_near_zero": (lambda x: x.log(), [1e-9, 1.0, 2.0], r"is nan at element \(0,\)"),
+    "cliff": (Cliff.apply, [1.0, 2.0 - 1e-9, 0.5], r"is -?inf at element \(1,\)"),
 }
 
 
