@@ -128,8 +128,8 @@ def _nudging() -> np.errstate:
 
 def _numerical_hint(eps: float) -> str:
     return (
-        f"; f is not finite within eps={eps:g} of the input: check away from the function's "
-        "singularities and domain edges"
+        f"; the function is not finite within eps={eps:g} of this point: check away from its "
+        "singularities and the edges of its domain"
     )
 
 

@@ -123,7 +123,7 @@ def test_a_non_finite_numerical_gradient_fails() -> None:
     x, y = np.ones((2, 2)), np.array([0, 1])
     with pytest.raises(GradcheckError, match=r"'s' \(shape \(2,\)\): the numerical gradient") as e:
         check_model(Log([1e-7, 1.0]), nn.CrossEntropyLoss(), x, y)
-    assert "is nan at element (0,); f is not finite within eps=1e-06" in str(e.value)
+    assert "is nan at element (0,); the function is not finite within eps=1e-06" in str(e.value)
 
 
 @pytest.mark.parametrize("s", [[-1.0, 1.0], [0.0, 1.0]], ids=["nan", "inf"])
