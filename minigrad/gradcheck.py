@@ -22,7 +22,9 @@ __all__ = ["GradcheckError", "check_model", "gradcheck", "numerical_grad"]
 
 
 class GradcheckError(AssertionError):
-    """An analytic gradient disagrees with the numerical one; the message says where."""
+    """An analytic gradient disagrees with the numerical one, or a value that the check needs
+    (the function's output, either gradient) is NaN or infinite; the message says which and
+    where."""
 
 
 def _value(out: Any, where: str) -> float:
@@ -103,15 +105,62 @@ def _checked_inputs(inputs: Sequence[Any]) -> list[int]:
     return positions
 
 
+def _non_finite(
+    what: str, values: np.ndarray, shape: tuple[int, ...], flat: np.ndarray | None = None
+) -> str | None:
+    """``"the analytic gradient is nan at element (0, 2)"`` for the first NaN or infinity in
+    ``values`` (whose element ``k`` is the flat element ``flat[k]`` of ``shape``), or None."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size == 0:
+        return None
+    k = int(bad[0])
+    element = k if flat is None else int(flat[k])
+    more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+    return f"the {what} is {values.reshape(-1)[k]} at element {_index(element, shape)}{more}"
+
+
+def _nudging() -> np.errstate:
+    """The floating-point error state for evaluating f at nudged inputs: silent, since a nudge
+    that steps outside f's domain shows up as a NaN or inf that is reported with its own
+    message (a NumPy warning about it, raised as an error, would only hide that message)."""
+    return np.errstate(all="ignore")
+
+
+def _numerical_hint(eps: float) -> str:
+    return (
+        f"; the function is not finite within eps={eps:g} of this point: check away from its "
+        "singularities and the edges of its domain"
+    )
+
+
+def _compare(
+    analytic: np.ndarray,
+    numerical: np.ndarray,
+    flat: np.ndarray,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> str | None:
+    """Why the gradient ``analytic`` disagrees with ``numerical``, its central differences at
+    the flat elements ``flat``; None when they agree."""
+    failure = _non_finite("numerical gradient", numerical, analytic.shape, flat)
+    if failure:
+        return failure + _numerical_hint(eps)
+    mismatch = _worst_mismatch(analytic.reshape(-1)[flat], numerical, atol, rtol)
+    return mismatch and (
+        f"worst element {_index(int(flat[mismatch[0]]), analytic.shape)}: "
+        f"{_values(*mismatch[1:], atol, rtol)}"
+    )
+
+
 def _worst_mismatch(
     analytic: np.ndarray, numerical: np.ndarray, atol: float, rtol: float
 ) -> tuple[int, float, float, float] | None:
     """The flat index, both values and the relative error of the element that exceeds
-    ``atol + rtol * |numerical|`` the most (a non-finite analytic value counts as worst), or
-    None when every element is within tolerance."""
+    ``atol + rtol * |numerical|`` the most, or None when every element is within tolerance.
+    Both arrays must be finite (see :func:`_non_finite`): NaN compares as within tolerance."""
     analytic, numerical = analytic.reshape(-1), numerical.reshape(-1)
     excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
-    excess = np.where(np.isfinite(analytic), excess, np.inf)
     if not (excess > 0).any():
         return None
     worst = int(np.argmax(excess))
@@ -147,7 +196,8 @@ def gradcheck(
     every element of every input that requires grad. ``fast=True`` instead compares one
     directional derivative per input along a random direction (two forward passes per input),
     for large inputs. Returns True, or raises :class:`GradcheckError` naming the input, the
-    worst element, both values and the relative error.
+    worst element, both values and the relative error. NaN or infinity in the output of ``f``
+    or in either gradient is a failure too, with its own message: nothing can be compared there.
 
     Example:
         >>> import minigrad as mg
@@ -161,6 +211,9 @@ def gradcheck(
     out = f(*inputs)
     if not isinstance(out, Tensor):
         raise ValueError(f"gradcheck: f must return a Tensor, got {type(out).__name__}")
+    problem = _non_finite("output of f", out.data, out.shape)
+    if problem:
+        raise GradcheckError(f"gradcheck failed: {problem}, so no gradient can be checked there")
     upstream = rng.standard_normal(out.shape)
 
     def contracted(*args: Any) -> Tensor:
@@ -170,17 +223,15 @@ def gradcheck(
     for i, a in zip(positions, analytic, strict=True):
         t = inputs[i]
         a = np.zeros(t.shape) if a is None else a
-        if fast:
+        failure = _non_finite("analytic gradient", a, t.shape)
+        if failure is None and fast:
             failure = _check_direction(contracted, inputs, i, a, rng, eps, atol, rtol)
-        else:
-            numerical = _central_differences(contracted, inputs, t, eps)
-            mismatch = _worst_mismatch(a, numerical, atol, rtol)
-            failure = mismatch and (
-                f"gradcheck failed for input {i} (shape {t.shape}): worst element "
-                f"{_index(mismatch[0], t.shape)}: {_values(*mismatch[1:], atol, rtol)}"
-            )
+        elif failure is None:
+            with _nudging():
+                numerical = _central_differences(contracted, inputs, t, eps).reshape(-1)
+            failure = _compare(a, numerical, np.arange(t.size), eps, atol, rtol)
         if failure:
-            raise GradcheckError(failure)
+            raise GradcheckError(f"gradcheck failed for input {i} (shape {t.shape}): {failure}")
     return True
 
 
@@ -194,13 +245,14 @@ def _check_direction(
     atol: float,
     rtol: float,
 ) -> str | None:
-    """Compare the derivative of ``f`` along one random unit direction in input ``i``."""
+    """Compare the derivative of ``f`` along one random unit direction in input ``i``; the
+    failure's description, or None."""
     t = inputs[i]
     u = rng.standard_normal(t.shape)
     u /= max(np.linalg.norm(u), 1e-12)
     original = t.data
     try:
-        with no_grad():
+        with no_grad(), _nudging():
             t.data = original + eps * u
             plus = _value(f(*inputs), "gradcheck")
             t.data = original - eps * u
@@ -208,14 +260,14 @@ def _check_direction(
     finally:
         t.data = original
     numerical = (plus - minus) / (2 * eps)
+    if not np.isfinite(numerical):
+        hint = _numerical_hint(eps)
+        return f"the numerical derivative along a random direction is {numerical}{hint}"
     predicted = float(np.sum(analytic * u))
     if abs(predicted - numerical) <= atol + rtol * abs(numerical):
         return None
     rel = abs(predicted - numerical) / max(abs(predicted), abs(numerical), 1e-8)
-    return (
-        f"gradcheck failed for input {i} (shape {t.shape}) along a random direction: "
-        f"{_values(predicted, numerical, rel, atol, rtol)}"
-    )
+    return f"along a random direction: {_values(predicted, numerical, rel, atol, rtol)}"
 
 
 def check_model(
@@ -238,7 +290,7 @@ def check_model(
     Each parameter is checked at all of its elements, or at ``max_elements`` of them chosen at
     random when it is larger. Returns True, or raises :class:`GradcheckError` naming the
     parameter by its dotted name (``features.0.weight``), the element, both values and the
-    relative error.
+    relative error. A loss or a gradient that is NaN or infinite fails with its own message.
 
     Example:
         >>> import minigrad.nn as nn
@@ -271,7 +323,13 @@ def check_model(
 
     try:
         copy64.zero_grad()
-        loss().backward()
+        value = loss()
+        number = _value(value, "check_model")
+        if not np.isfinite(number):
+            raise GradcheckError(
+                f"check_model failed: the loss is {number}, so no gradient can be checked there"
+            )
+        value.backward()
         rng = np.random.default_rng(seed)
         for name, p in copy64.named_parameters():
             analytic = np.zeros(p.shape) if p.grad is None else p.grad
@@ -280,15 +338,14 @@ def check_model(
                 if p.size <= max_elements
                 else np.sort(rng.choice(p.size, max_elements, replace=False))
             )
-            numerical = _central_differences(loss, [], p, eps, flat)
-            mismatch = _worst_mismatch(
-                analytic.reshape(-1)[flat], numerical.reshape(-1)[flat], atol, rtol
-            )
-            if mismatch:
+            failure = _non_finite("analytic gradient", analytic, p.shape)
+            if failure is None:
+                with _nudging():
+                    numerical = _central_differences(loss, [], p, eps, flat).reshape(-1)[flat]
+                failure = _compare(analytic, numerical, flat, eps, atol, rtol)
+            if failure:
                 raise GradcheckError(
-                    f"check_model failed for parameter {name!r} (shape {p.shape}): element "
-                    f"{_index(int(flat[mismatch[0]]), p.shape)}: "
-                    f"{_values(*mismatch[1:], atol, rtol)}"
+                    f"check_model failed for parameter {name!r} (shape {p.shape}): {failure}"
                 )
     finally:
         mg_random.set_rng_state(user_rng_state)

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import minigrad
+
+# Property tests replay: in CI (CI set) the examples are derandomized, so a failure there
+# happens again on every run; elsewhere they are random, and a failure prints the
+# @reproduce_failure blob that replays it. No example database is kept, and no per-example
+# deadline (a timing that flakes on a busy machine).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile("dev", database=None, print_blob=True, deadline=None)
+settings.load_profile("ci" if "CI" in os.environ else "dev")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from support import subprocess_env
 
 
 def run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "MPLCONFIGDIR": str(cwd / "mpl"), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "minigrad", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=environment,
+        env=subprocess_env(MPLCONFIGDIR=str(cwd / "mpl"), **(env or {})),
         timeout=300,
         check=False,
     )

@@ -32,7 +32,6 @@ import importlib
 import importlib.util
 import inspect
 import io
-import os
 import pkgutil
 import re
 import shlex
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import subprocess_env
 from threadpoolctl import threadpool_limits
 
 import minigrad
@@ -243,7 +243,7 @@ def test_page_code_runs_and_prints_what_the_page_shows(
     monkeypatch.setenv("MINIGRAD_HOME", str(tmp_path / "cache"))  # never the user's cache
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "matplotlib"))
-    env = {**os.environ, **SINGLE_THREAD_ENV, "PYTHONWARNINGS": "error", "COLUMNS": "100"}
+    env = subprocess_env(**SINGLE_THREAD_ENV, COLUMNS="100")
     env |= {"NO_COLOR": "1"}  # help text and outputs in plain text, 100 columns wide
     namespace: dict = {"__name__": "__docs__"}
     # np.printoptions() restores whatever print options a page sets.

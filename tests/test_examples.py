@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support import ROOT, subprocess_env
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = ROOT / "examples"
 
 
 def run_example(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLCONFIGDIR": str(cwd / "mpl"), "MINIGRAD_HOME": str(cwd / "cache")}
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env=env,
+        env=subprocess_env(MPLCONFIGDIR=str(cwd / "mpl"), MINIGRAD_HOME=str(cwd / "cache")),
         timeout=300,
         check=False,
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
+from support import GC_ATOL, GC_EPS, GC_RTOL, MISMATCH, MISTAKES, planted_rule
 
 import minigrad as mg
 from minigrad.autograd import Function
@@ -77,3 +80,72 @@ def test_gradcheck_refuses_float32() -> None:
 def test_gradcheck_needs_an_input_that_requires_grad() -> None:
     with pytest.raises(ValueError, match="requires grad"):
         gradcheck(lambda x: x * x, [mg.tensor([1.0], dtype="float64")])
+
+
+# --- planted mistakes that gradcheck must catch, in both modes -------------------------------
+@pytest.mark.parametrize("fast", [False, True], ids=["full", "fast"])
+@pytest.mark.parametrize("name", MISTAKES)
+def test_gradcheck_fails_on_every_planted_mistake(rng, name, fast) -> None:
+    mistake, message = MISTAKES[name]
+    x = mg.tensor(rng.standard_normal((3, 4)), dtype="float64", requires_grad=True)
+    check = functools.partial(gradcheck, eps=GC_EPS, atol=GC_ATOL, rtol=GC_RTOL, fast=fast)
+    if message is None:
+        assert check(planted_rule(mistake), [x])
+        return
+    if message is MISMATCH:
+        message = "along a random direction" if fast else "worst element"
+    with pytest.raises(GradcheckError, match=rf"input 0 \(shape \(3, 4\)\): {message}"):
+        check(planted_rule(mistake), [x])
+
+
+def test_a_non_finite_analytic_gradient_names_its_first_element(rng) -> None:
+    x = mg.tensor(rng.standard_normal((3, 4)), dtype="float64", requires_grad=True)
+    with pytest.raises(GradcheckError, match=r"is nan at element \(0, 1\)$"):
+        gradcheck(planted_rule(MISTAKES["nan"][0]), [x])
+    both = planted_rule(lambda g: MISTAKES["inf"][0](MISTAKES["nan"][0](g)))
+    with pytest.raises(GradcheckError, match=r"is nan at element \(0, 1\) \(and 1 more\)$"):
+        gradcheck(both, [x], fast=True)
+
+
+class Cliff(Function):
+    """The identity below 2 and +inf above it: finite at x, not within eps of 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.where(x > 2, np.inf, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# A nudge of eps = 1e-6 (fast mode: eps times a unit direction, so any component above 1e-3)
+# crosses the edge 1e-9 away: below zero the log is NaN, past 2 the cliff is infinite.
+NON_FINITE_NEARBY = {
+    "log_near_zero": (lambda x: x.log(), [1e-9, 1.0, 2.0], r"is nan at element \(0,\)"),
+    "cliff": (Cliff.apply, [1.0, 2.0 - 1e-9, 0.5], r"is -?inf at element \(1,\)"),
+}
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["full", "fast"])
+@pytest.mark.parametrize("name", NON_FINITE_NEARBY)
+def test_a_non_finite_numerical_gradient_fails(name, fast) -> None:
+    f, values, where = NON_FINITE_NEARBY[name]
+    x = mg.tensor(values, dtype="float64", requires_grad=True)
+    expected = r"derivative along a random direction is -?(nan|inf)" if fast else where
+    with pytest.raises(GradcheckError, match=rf"the numerical (gradient )?{expected}") as e:
+        gradcheck(f, [x], fast=fast)
+    assert "not finite within eps=1e-06 of this point" in str(e.value)
+
+
+def test_a_wrong_rule_cannot_hide_behind_a_nan_numerical_gradient() -> None:
+    x = mg.tensor([1e-7, 1.0], dtype="float64", requires_grad=True)
+    with pytest.raises(GradcheckError, match="numerical gradient is nan"):
+        gradcheck(lambda x: WrongSquare.apply(x.log()), [x])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_output_fails_before_anything_is_compared(bad) -> None:
+    x = mg.tensor([1.0, bad, 2.0], dtype="float64", requires_grad=True)
+    with pytest.raises(GradcheckError, match=rf"the output of f is {bad} at element \(1,\)"):
+        gradcheck(lambda x: x * 2, [x])

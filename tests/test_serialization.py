@@ -502,6 +502,10 @@ BAD_MEMBERS = {
         {METADATA_ENTRY: metadata(W), "w.npy": npy_bytes(np.zeros(4))[:-8]},
         "header declares shape (4,) of float64 (32 bytes) but the entry holds 24 bytes",
     ),
+    "long_data": (
+        {METADATA_ENTRY: metadata(W), "w.npy": npy_bytes(np.zeros(4)) + bytes(8)},
+        "header declares shape (4,) of float64 (32 bytes) but the entry holds 40 bytes",
+    ),
     "huge_shape": (
         {METADATA_ENTRY: metadata(W), "w.npy": npy_header_only((10**12,)) + bytes(16)},
         "header declares shape (1000000000000,) of float64 (8000000000000 bytes)",

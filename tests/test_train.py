@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.functional as F
 import minigrad.nn as nn
 import minigrad.optim as optim
 from minigrad.data import DataLoader, TensorDataset, load_digits
@@ -19,8 +20,9 @@ def _digits(n: int = 256):
     return x[:n], y[:n]
 
 
-def _setup(seed: int = 0, dropout: bool = True):
-    """Fresh model, optimizer, scheduler and shuffling loader, all seeded."""
+def _setup(seed: int = 0, dropout: bool = True, loader_seed: bool = True):
+    """Fresh model, optimizer, scheduler and shuffling loader, all seeded (the loader by its
+    own seed, or with ``loader_seed=False`` from minigrad's global generator)."""
     mg.manual_seed(seed)
     layers = [
         nn.Conv2d(1, 4, 3, padding=1),
@@ -36,7 +38,7 @@ def _setup(seed: int = 0, dropout: bool = True):
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     x, y = _digits()
-    loader = DataLoader(TensorDataset(x, y), 32, shuffle=True, seed=seed)
+    loader = DataLoader(TensorDataset(x, y), 32, shuffle=True, seed=seed if loader_seed else None)
     return model, opt, sched, loader
 
 
@@ -69,6 +71,21 @@ def test_evaluate_restores_mode_and_reports_loss() -> None:
     assert model.training and 0 <= metrics["accuracy"] <= 1 and metrics["loss"] > 0
     assert set(evaluate(model.eval(), loader)) == {"accuracy"}
     assert not model.training
+
+
+def test_evaluate_weights_each_batch_loss_by_its_size() -> None:
+    # Ten examples in batches of 4, 4 and 2 whose losses are 1, 2 and 3 (the squared error of
+    # a zero prediction): the mean over examples is (4 * 1 + 4 * 2 + 2 * 3) / 10 = 1.8, where
+    # the mean of the three batch means would be 2.
+    targets = np.repeat(np.sqrt([1.0, 2.0, 3.0]), [4, 4, 2])[:, None]
+    loader = DataLoader(TensorDataset(np.zeros((10, 1)), np.zeros(10, int)), 4)
+    batches = iter(targets[i : i + 4] for i in range(0, 10, 4))
+
+    def loss_fn(out, _):
+        return F.mse_loss(out, mg.tensor(next(batches)))
+
+    metrics = evaluate(lambda x: x, loader, loss_fn)
+    assert metrics["loss"] == pytest.approx(1.8, rel=1e-6)  # float32
 
 
 def test_progress_prints_one_line_per_epoch_off_terminal(capsys) -> None:
@@ -141,17 +158,19 @@ def test_non_finite_gradient_also_stops() -> None:
     np.testing.assert_array_equal(lin.weight.data, before)
 
 
-def test_resume_is_bit_exact(tmp_path) -> None:
+@pytest.mark.parametrize("loader_seed", [True, False], ids=["loader_seed", "seed_none"])
+def test_resume_is_bit_exact(tmp_path, loader_seed) -> None:
     loss_fn = nn.CrossEntropyLoss()
-    model, opt, sched, loader = _setup()
+    model, opt, sched, loader = _setup(loader_seed=loader_seed)
     full = fit(model, loss_fn, opt, loader, epochs=4, scheduler=sched, progress=False)
     expected = model.state_dict()
 
     ckpt = tmp_path / "ckpt.npz"
-    model, opt, sched, loader = _setup()
+    model, opt, sched, loader = _setup(loader_seed=loader_seed)
     fit(model, loss_fn, opt, loader, epochs=2, scheduler=sched, progress=False, checkpoint=ckpt)
     mg.manual_seed(999)  # whatever happens in between must not matter
-    model, opt, sched, loader = _setup(seed=5)  # fresh objects, even differently seeded
+    # fresh objects, even differently seeded
+    model, opt, sched, loader = _setup(seed=5, loader_seed=loader_seed)
     resumed = fit(
         model,
         loss_fn,

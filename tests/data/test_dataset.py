@@ -138,6 +138,34 @@ def test_seed_none_follows_manual_seed(dataset):
     assert run() != first
 
 
+def test_seed_none_draws_from_the_global_generator_once_at_construction(dataset):
+    minigrad.manual_seed(3)
+    loader = DataLoader(dataset, 4, shuffle=True)
+    expected = [order(loader) for _ in range(3)]
+
+    minigrad.manual_seed(3)
+    loader = DataLoader(dataset, 4, shuffle=True)
+    got = []
+    for _ in range(3):
+        state = minigrad.random.get_rng_state()
+        got.append(order(loader))
+        assert minigrad.random.get_rng_state() == state  # an epoch leaves it alone
+        minigrad.randn(7)  # and what else draws from it does not change the next epoch
+    assert got == expected
+
+
+def test_seed_none_state_restores_into_a_fresh_loader(dataset, tmp_path):
+    original = DataLoader(dataset, 3, shuffle=True)
+    order(original)
+    minigrad.save({"loader": original.state_dict()}, tmp_path / "ckpt")
+    expected = [order(original) for _ in range(2)]
+
+    minigrad.manual_seed(99)
+    fresh = DataLoader(dataset, 3, shuffle=True)
+    fresh.load_state_dict(minigrad.load(tmp_path / "ckpt")["loader"])
+    assert fresh.epoch == 1 and [order(fresh) for _ in range(2)] == expected
+
+
 def test_unshuffled_loader_leaves_the_global_generator_alone(dataset):
     state = minigrad.random.get_rng_state()
     list(DataLoader(dataset, 4))

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import subprocess_env
 
-import minigrad.data
 from minigrad.data import digits, load_digits
 
 TRAIN_PER_CLASS = [143, 146, 142, 147, 145, 146, 145, 144, 140, 144]
@@ -88,8 +86,7 @@ def test_import_and_load_do_not_import_scikit_learn_or_the_network_stack():
         "import sys, minigrad.data as d; d.load_digits(); "
         "print(sorted(m for m in ('sklearn', 'urllib.request') if m in sys.modules))"
     )
-    root = Path(minigrad.data.__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    env = subprocess_env()
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )

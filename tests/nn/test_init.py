@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from support import assert_uniform_within
 
 import minigrad as mg
 from minigrad.nn import init
@@ -17,15 +18,16 @@ def _big(shape=(256, 512)):
 
 def test_kaiming_uniform_and_normal() -> None:
     t = init.kaiming_uniform_(_big(), nonlinearity="relu")
-    bound = math.sqrt(2) * math.sqrt(3 / 512)
-    assert np.abs(t.data).max() <= bound and np.abs(t.data).max() > 0.99 * bound
+    assert_uniform_within(t.data, math.sqrt(2) * math.sqrt(3 / 512))
     t = init.kaiming_normal_(_big(), nonlinearity="relu", mode="fan_out")
     assert t.data.std() == pytest.approx(math.sqrt(2 / 256), rel=0.02)
 
 
 def test_xavier_uniform_and_normal() -> None:
     t = init.xavier_uniform_(_big())
-    assert np.abs(t.data).max() <= math.sqrt(6 / (256 + 512))
+    assert_uniform_within(t.data, math.sqrt(6 / (256 + 512)))
+    t = init.xavier_uniform_(mg.zeros(64, 32, 3, 3), gain=0.5)  # fans include the kernel
+    assert_uniform_within(t.data, 0.5 * math.sqrt(6 / (32 * 9 + 64 * 9)))
     t = init.xavier_normal_(_big(), gain=2.0)
     assert t.data.std() == pytest.approx(2 * math.sqrt(2 / 768), rel=0.02)
 

@@ -6,28 +6,40 @@ import math
 
 import numpy as np
 import pytest
+from support import assert_uniform_within
 
 import minigrad as mg
 import minigrad.functional as F
 import minigrad.nn as nn
 
 
-def test_linear_layout_and_default_init() -> None:
+def test_linear_layout_and_forward() -> None:
     mg.manual_seed(0)
     lin = nn.Linear(100, 30)
     assert lin.weight.shape == (30, 100) and lin.bias.shape == (30,)
-    bound = 1 / math.sqrt(100)
-    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.bias.data).max() <= bound
-    assert np.abs(lin.weight.data).max() > 0.9 * bound  # really uniform over the range
     x = np.random.default_rng(0).standard_normal((5, 100)).astype(np.float32)
     np.testing.assert_allclose(lin(x).numpy(), x @ lin.weight.data.T + lin.bias.data, rtol=1e-5)
     assert nn.Linear(3, 2, bias=False).bias is None
 
 
-def test_conv_layout_and_default_init() -> None:
+@pytest.mark.parametrize(
+    ("make", "fan_in"),
+    [
+        (lambda: nn.Linear(100, 3000), 100),
+        (lambda: nn.Conv2d(4, 2048, (3, 5), groups=2), 2 * 3 * 5),
+    ],
+    ids=["linear", "conv2d"],
+)
+def test_default_init_is_uniform_over_pytorchs_range(make, fan_in) -> None:
+    # PyTorch's default: weight and bias both U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    layer = make()
+    assert_uniform_within(layer.weight.data, 1 / math.sqrt(fan_in))
+    assert_uniform_within(layer.bias.data, 1 / math.sqrt(fan_in))
+
+
+def test_conv_layout() -> None:
     conv = nn.Conv2d(4, 8, (3, 5), padding=(1, 2), groups=2)
     assert conv.weight.shape == (8, 2, 3, 5)
-    assert np.abs(conv.weight.data).max() <= 1 / math.sqrt(2 * 3 * 5)
     assert conv(np.zeros((2, 4, 6, 7))).shape == (2, 8, 6, 7)
     with pytest.raises(ValueError, match="groups"):
         nn.Conv2d(3, 4, 3, groups=2)

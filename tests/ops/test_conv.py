@@ -114,3 +114,58 @@ def test_matches_pytorch_when_installed(rng) -> None:
     )
     ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), **kw)
     np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=FWD_RTOL, atol=FWD_ATOL)
+
+
+def _one_hot(shape, at):
+    w = np.zeros(shape)
+    w[at] = 1.0
+    return w
+
+
+# Small cases worked out by hand, so the geometry is checked by something other than
+# conv2d_reference (which could share a misreading of stride, padding, dilation or groups).
+BY_HAND = {
+    # cross-correlation, not convolution: a kernel picking its top-right tap reads x[i, j + 1]
+    "no_flip": (
+        np.arange(16.0).reshape(1, 1, 4, 4),
+        _one_hot((1, 1, 2, 2), (0, 0, 0, 1)),
+        {},
+        [[1, 2, 3], [5, 6, 7], [9, 10, 11]],
+    ),
+    # a 3x3 sum with padding 1 and stride 2 over ones counts the real pixels in each window
+    "stride_padding": (
+        np.ones((1, 1, 4, 4)),
+        np.ones((1, 1, 3, 3)),
+        {"stride": 2, "padding": 1},
+        [[4, 6], [6, 9]],
+    ),
+    # dilation 2 spreads a 2x2 kernel over 3x3: its bottom-right tap reads x[i + 2, j + 2]
+    "dilation": (
+        np.arange(25.0).reshape(1, 1, 5, 5),
+        _one_hot((1, 1, 2, 2), (0, 0, 1, 1)),
+        {"dilation": 2},
+        np.arange(25.0).reshape(5, 5)[2:, 2:],
+    ),
+    # groups=2: output channel 1 sees input channel 1 only (2 * 10, not 1 * 10)
+    "groups": (
+        np.stack([np.ones((2, 2)), 2 * np.ones((2, 2))])[None],
+        np.array([1.0, 10.0]).reshape(2, 1, 1, 1),
+        {"groups": 2},
+        [np.ones((2, 2)), 20 * np.ones((2, 2))],
+    ),
+}
+
+
+def _pairs(kwargs):
+    """conv2d's keyword arguments as conv2d_reference takes them (all four, as pairs)."""
+    full = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1} | kwargs
+    return {k: v if k == "groups" else (v, v) for k, v in full.items()}
+
+
+@pytest.mark.parametrize("name", BY_HAND)
+def test_geometry_worked_out_by_hand(name) -> None:
+    x, w, kwargs, expected = BY_HAND[name]
+    got = F.conv2d(mg.tensor(x, dtype="float64"), mg.tensor(w, dtype="float64"), **kwargs)
+    np.testing.assert_array_equal(got.numpy()[0].squeeze(), np.squeeze(expected))
+    ref = conv2d_reference(x, w, None, **_pairs(kwargs))
+    np.testing.assert_array_equal(ref[0].squeeze(), np.squeeze(expected))

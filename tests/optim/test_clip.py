@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from support import FWD_RTOL
+from support import FWD_ATOL, FWD_RTOL
 
 import minigrad as mg
 from minigrad.optim import clip_grad_norm, clip_grad_value
@@ -20,6 +20,27 @@ def with_grads(*grads, dtype="float64"):
         p.grad = None if g is None else np.array(g, dtype=dtype)
         params.append(p)
     return params
+
+
+def clip_reference(grads, max_norm, norm_type):
+    """PyTorch's clip_grad_norm_ in float64: the norm of all gradients taken together, and
+    the gradients scaled by min(1, max_norm / (norm + 1e-6))."""
+    flat = np.abs(np.concatenate([np.ravel(g) for g in grads]))
+    total = flat.max() if math.isinf(norm_type) else (flat**norm_type).sum() ** (1 / norm_type)
+    scale = min(1.0, max_norm / (total + 1e-6))
+    return total, [g * scale for g in grads]
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 3.0, 100.0])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_matches_reference(rng, max_norm, norm_type) -> None:
+    grads = [rng.standard_normal(shape) for shape in [(3, 4), (5,), ()]]
+    params = with_grads(*grads)
+    total = clip_grad_norm(params, max_norm, norm_type=norm_type)
+    expected_total, expected = clip_reference(grads, max_norm, norm_type)
+    assert total == pytest.approx(expected_total, rel=FWD_RTOL)
+    for p, want in zip(params, expected, strict=True):
+        np.testing.assert_allclose(p.grad, want, rtol=FWD_RTOL, atol=FWD_ATOL)
 
 
 def test_total_norm_without_clipping() -> None:

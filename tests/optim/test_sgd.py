@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support import F32_ATOL, F32_RTOL, FWD_ATOL, FWD_RTOL
+from support import (
+    F32_ATOL,
+    F32_RTOL,
+    FWD_ATOL,
+    FWD_RTOL,
+    GROUP_LRS,
+    skipping_none,
+    step_through,
+    two_groups,
+)
 
 import minigrad as mg
 from minigrad.optim import SGD
@@ -25,17 +34,6 @@ def sgd_reference(w0, grads, lr, momentum=0.0, dampening=0.0, nesterov=False, we
     return out
 
 
-def run(opt, params, grads_per_step):
-    """Assign each step's gradients, step, and record a copy of every parameter."""
-    history = []
-    for grads in grads_per_step:
-        for p, g in zip(params, grads, strict=True):
-            p.grad = None if g is None else g.astype(p.data.dtype)
-        opt.step()
-        history.append([p.data.copy() for p in params])
-    return history
-
-
 CONFIGS = {
     "plain": {},
     "momentum": {"momentum": 0.9},
@@ -53,10 +51,22 @@ def test_matches_reference(rng, config, shape) -> None:
     w0 = rng.standard_normal(shape)
     grads = [rng.standard_normal(shape) for _ in range(STEPS)]
     p = mg.Tensor(w0.copy(), requires_grad=True, dtype="float64")
-    history = run(SGD([p], lr=0.1, **config), [p], [[g] for g in grads])
+    history = step_through(SGD([p], lr=0.1, **config), [p], [[g] for g in grads])
     expected = sgd_reference(w0, grads, lr=0.1, **config)
     for (got,), want in zip(history, expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=FWD_RTOL, atol=FWD_ATOL)
+
+
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_two_groups_and_a_gradient_missing_mid_run(rng, config) -> None:
+    inits, grads = two_groups(rng, STEPS)
+    params = [mg.Tensor(w.copy(), requires_grad=True, dtype="float64") for w in inits]
+    opt = SGD([{"params": params[:2]}, {"params": params[2:], "lr": 0.01}], lr=0.1, **config)
+    history = step_through(opt, params, grads)
+    for i, (w0, lr) in enumerate(zip(inits, GROUP_LRS, strict=True)):
+        expected = skipping_none(sgd_reference, w0, [g[i] for g in grads], lr=lr, **config)
+        for step, want in enumerate(expected):
+            np.testing.assert_allclose(history[step][i], want, rtol=FWD_RTOL, atol=FWD_ATOL)
 
 
 def _one(value: float) -> mg.Tensor:
@@ -64,7 +74,7 @@ def _one(value: float) -> mg.Tensor:
 
 
 def _steps(opt, p, grads):
-    return [float(h[0][0]) for h in run(opt, [p], [[np.array([g])] for g in grads])]
+    return [float(h[0][0]) for h in step_through(opt, [p], [[np.array([g])] for g in grads])]
 
 
 def test_first_momentum_step_uses_raw_gradient_then_dampens() -> None:
@@ -127,7 +137,7 @@ def test_float32_stays_float32_in_place(rng, config) -> None:
     data = p.data
     # A NumPy float64 learning rate must not drag the arithmetic into float64 either.
     opt = SGD([p], lr=np.float64(0.1), **config)
-    history = run(opt, [p], [[g] for g in grads])
+    history = step_through(opt, [p], [[g] for g in grads])
     assert p.data is data and p.data.dtype == np.float32
     assert all(b.dtype == np.float32 for st in opt.state.values() for b in st.values())
     expected = sgd_reference(w0.astype(np.float32), grads, lr=0.1, **config)
