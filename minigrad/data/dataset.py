@@ -82,6 +82,11 @@ class DataLoader:
     dtype rule (float32 stays float32), integer data becomes int64. A :class:`TensorDataset` is
     sliced one batch at a time; other datasets are read item by item and stacked.
 
+    A ``sampler`` chooses the items of each epoch instead (``shuffle`` must then be False): any
+    object with ``len(sampler)`` items per epoch and ``sampler.indices(epoch)`` returning their
+    dataset indices for epoch 0, 1, ..., such as
+    :class:`minigrad.distributed.DistributedSampler`.
+
     ``state_dict()`` / ``load_state_dict()`` save and restore the epoch counter and the shuffling
     generator, so a fresh loader given a saved state produces exactly the order the original
     would have produced in its next epoch (save between epochs to resume training bit for bit).
@@ -99,6 +104,7 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
+        sampler: Any = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
@@ -106,7 +112,10 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
         if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"DataLoader: seed must be a non-negative int or None, got {seed!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: give shuffle=True or a sampler, not both")
         self.dataset = dataset
+        self.sampler = sampler
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -116,13 +125,16 @@ class DataLoader:
         self._generator = None if seed is None else np.random.default_rng(int(seed))
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset if self.sampler is None else self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         # The order is drawn here, not lazily, so each iter() call is one epoch in call order.
         n = len(self.dataset)
-        order = self._generator.permutation(n) if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            order = np.asarray(self.sampler.indices(self.epoch))
+        else:
+            order = self._generator.permutation(n) if self.shuffle else np.arange(n)
         self.epoch += 1
         return self._batches(order[: len(self) * self.batch_size] if self.drop_last else order)
 
