@@ -296,7 +296,6 @@ class DistributedDataParallel(Layer):
         self._trainable = [p for p in self.parameters() if p.requires_grad]
         self._float_buffers = [b for b in self.buffers() if b.data.dtype.kind == "f"]
         self._buckets = _Buckets([*self._trainable, *self._float_buffers], self._cap_bytes)
-        self._is_buffer = {id(b) for b in self._float_buffers}
         self._base = {id(b): b.data.copy() for b in self._float_buffers}
 
     def _check_same_model(self) -> None:
@@ -369,35 +368,32 @@ class DistributedDataParallel(Layer):
             ((3.0, 4.0), array([4.], dtype=float32))
         """
         in_place = _mpi().IN_PLACE
-        has_grad = [p.grad is not None for p in self._trainable]
-        control = np.array([*totals, *has_grad], np.float64)
+        control = np.array([*totals, *(p.grad is not None for p in self._trainable)], np.float64)
         self._comm.Allreduce(in_place, control)
-        anyone_has_grad = dict(
-            zip(map(id, self._trainable), control[len(totals) :] > 0, strict=True)
-        )
+        counts = control[len(totals) :]
+        anyone_has_grad = {id(p): n > 0 for p, n in zip(self._trainable, counts, strict=True)}
         for flat, places in self._buckets:
             for t, start, stop in places:
-                part = flat[start:stop].reshape(t.data.shape)
-                if t.data.dtype != flat.dtype or part.shape != t.data.shape:
+                if t.data.dtype != flat.dtype or t.data.size != stop - start:
                     raise RuntimeError(
-                        "DistributedDataParallel: a parameter or buffer changed shape or dtype "
+                        "DistributedDataParallel: a parameter or buffer changed size or dtype "
                         "since the model was wrapped; change the model before wrapping it"
                     )
-                if id(t) in self._is_buffer:
+                part = flat[start:stop].reshape(t.data.shape)
+                if id(t) in self._base:  # a buffer: only its change since the last call moves
                     np.subtract(t.data, self._base[id(t)], out=part)
                 elif t.grad is None:
                     part[...] = 0
                 else:
                     part[...] = t.grad
             self._comm.Allreduce(in_place, flat)
-            flat /= self.world_size
             for t, start, stop in places:
-                part = flat[start:stop].reshape(t.data.shape)
-                if id(t) in self._is_buffer:
-                    np.add(self._base[id(t)], part, out=t.data)
+                mean = np.divide(flat[start:stop].reshape(t.data.shape), self.world_size)
+                if id(t) in self._base:
+                    np.add(self._base[id(t)], mean, out=t.data)
                     self._base[id(t)][...] = t.data
                 else:
-                    t.grad = part.copy() if anyone_has_grad[id(t)] else None
+                    t.grad = mean if anyone_has_grad[id(t)] else None
         return tuple(float(v) for v in control[: len(totals)])
 
     def extra_repr(self) -> str:

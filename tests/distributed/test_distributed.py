@@ -46,10 +46,8 @@ worker = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(worker)
 
 
-def launch(
-    scenario: str, out: Path, timeout: float = LAUNCH_TIMEOUT
-) -> subprocess.CompletedProcess:
-    """``mpiexec -n 2 python worker.py scenario out``, killed whole after ``timeout`` seconds."""
+def mpiexec(*args: str, cwd: Path, timeout: float = LAUNCH_TIMEOUT) -> subprocess.CompletedProcess:
+    """``mpiexec -n 2 python *args`` in ``cwd``, killed with every rank after ``timeout`` s."""
     if not MPIEXEC.exists():
         pytest.skip(f"no mpiexec beside {sys.executable} (install the mpi extra)")
     env = {
@@ -57,10 +55,12 @@ def launch(
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         "OMP_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
+        "MPLCONFIGDIR": str(cwd / "mpl"),
     }
-    command = [str(MPIEXEC), "-n", "2", sys.executable, str(HERE / "worker.py")]
+    command = [str(MPIEXEC), "-n", "2", sys.executable, *args]
     process = subprocess.Popen(
-        [*command, scenario, str(out)],
+        command,
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -72,8 +72,15 @@ def launch(
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         stdout, stderr = process.communicate()
-        pytest.fail(f"{scenario}: still running after {timeout}s (a hang):\n{stderr}")
+        pytest.fail(f"{' '.join(args)}: still running after {timeout}s (a hang):\n{stderr}")
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def launch(
+    scenario: str, out: Path, timeout: float = LAUNCH_TIMEOUT
+) -> subprocess.CompletedProcess:
+    """Run one scenario of worker.py on two ranks."""
+    return mpiexec(str(HERE / "worker.py"), scenario, str(out), cwd=out, timeout=timeout)
 
 
 def ranks_results(out: Path, name: str) -> list[tuple[dict, object]]:
@@ -209,6 +216,25 @@ def test_an_error_on_one_rank_ends_both_with_a_clear_message(tmp_path: Path) -> 
     assert not list(tmp_path.glob("fail-finished-*")), "a rank finished training"
 
 
+def test_the_command_line_trains_in_two_processes(tmp_path: Path) -> None:
+    args = ["-m", "minigrad", "train", "--distributed", "--model", "mlp", "--epochs", "1"]
+    result = mpiexec(*args, "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("in 2 processes") == 1
+    assert result.stdout.count("epoch 1/1") == result.stdout.count("test accuracy") == 1
+    for name in ("checkpoint.npz", "history.json", "history.csv", "curves.png"):
+        assert (tmp_path / "out" / name).exists(), name
+    assert len(json.loads((tmp_path / "out" / "history.json").read_text())) == 1
+
+
+def test_a_command_line_error_stops_both_processes(tmp_path: Path) -> None:
+    args = ["-m", "minigrad", "train", "--distributed", "--resume", "--out", "empty"]
+    result = mpiexec(*args, cwd=tmp_path, timeout=FAIL_TIMEOUT)
+    assert result.returncode != 0
+    assert "minigrad: error: --resume: no checkpoint at empty/checkpoint.npz" in result.stderr
+    assert "stopping all 2 processes" in result.stderr and "Traceback" not in result.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # one process: a world of one, the sampler, the loader, the errors
 # ---------------------------------------------------------------------------------------------
@@ -307,7 +333,7 @@ def test_unused_parameters_keep_no_gradient_and_dtype_changes_are_caught() -> No
     model.synchronize()
     assert model.module.used.weight.grad is not None and model.module.unused.weight.grad is None
     model.module.used.weight.data = model.module.used.weight.data.astype(np.float64)
-    with pytest.raises(RuntimeError, match="changed shape or dtype since the model was wrapped"):
+    with pytest.raises(RuntimeError, match="changed size or dtype since the model was wrapped"):
         model.synchronize()
 
 
