@@ -84,9 +84,8 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--distributed",
         action="store_true",
-        help="one of the processes of `mpiexec -n N python -m minigrad train --distributed`: "
-        "each trains on its shard with --batch-size examples a step, gradients averaged "
-        "(needs minigrad[mpi])",
+        help="train as one of the processes of `mpiexec -n N ...`, each on its share of the "
+        "data with --batch-size examples a step (needs minigrad[mpi])",
     )
 
 
