@@ -324,9 +324,9 @@ class DistributedDataParallel(Layer):
         )
 
     # ------------------------------------------------------------------ the replica's model
-    def forward(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         """Run the wrapped model."""
-        return self.module(*inputs)
+        return self.module(*inputs, **kwargs)
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """The wrapped model's parameters under its own names (no ``module.`` prefix)."""
@@ -391,7 +391,8 @@ class DistributedDataParallel(Layer):
                 mean = np.divide(flat[start:stop].reshape(t.data.shape), self.world_size)
                 if id(t) in self._base:
                     np.add(self._base[id(t)], mean, out=t.data)
-                    self._base[id(t)][...] = t.data
+                    if np.isfinite(t.data).all():  # else fit restores the last finite values
+                        self._base[id(t)][...] = t.data
                 else:
                     t.grad = mean if anyone_has_grad[id(t)] else None
         return tuple(float(v) for v in control[: len(totals)])

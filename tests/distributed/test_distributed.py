@@ -190,6 +190,11 @@ def test_a_nan_on_one_rank_stops_both_before_the_update(trained: Path) -> None:
         assert (report["epoch"], report["step"]) == (1, 2), report
         assert "the loss is nan" in report["message"]
         assert report["unchanged"], "the step that met a NaN changed the model"
+    (after0, history0), (after1, history1) = ranks_results(trained, "after-nan")
+    assert history0 == history1 and np.isfinite(history0[0]["loss"])
+    for key, value in after0.items():  # training went on, alike and finite on both ranks
+        assert np.isfinite(value).all(), key
+        np.testing.assert_array_equal(value, after1[key], err_msg=key)
 
 
 def test_resume_after_a_restart_equals_an_uninterrupted_run(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from the same functions (:func:`make_data`, :func:`make_model`, :func:`make_load
 Scenarios:
     train    fit 2 epochs in float32 and float64, with and without BatchNorm, every rank's
              model initialized from a different seed (the broadcast must make them equal);
-             then rank 1's data holds a NaN in step 2: both ranks must stop there, unchanged
+             then rank 1's data holds a NaN in step 2: both ranks must stop there, unchanged,
+             and train on together from there on clean data
     first    an uninterrupted 2-epoch run, then a fresh 1-epoch run checkpointing to OUT
     resume   a fresh run resuming that checkpoint to epoch 2
     fail     rank 1 raises in its third step while rank 0 waits for its gradients
@@ -108,6 +109,12 @@ def run_nan(out: Path, rank: int) -> None:
     before = before_each_step[-1]
     report["unchanged"] = all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())
     (out / f"nan-rank{rank}.json").write_text(json.dumps(report))
+    clean, _ = make_data()
+    history = mg_train.fit(
+        model, nn.CrossEntropyLoss(), opt, make_loader(clean, y, rank, 2), 1, progress=False
+    )
+    np.savez(out / f"after-nan-rank{rank}.npz", **model.state_dict())
+    (out / f"after-nan-rank{rank}.json").write_text(json.dumps(history_json(history)))
 
 
 def resumable_run(out: Path, rank: int, epochs: int, checkpoint: Path, resume: bool) -> None:
