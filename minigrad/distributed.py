@@ -222,7 +222,7 @@ class DistributedDataParallel(Layer):
     """Train one model on every rank as one: identical start, averaged gradients.
 
     Construct it on every rank, after building the model the same way everywhere and converting
-    its dtype (``to``), before creating the optimizer. Construction is a collective call: it
+    its dtype (``to``), before the first step. Construction is a collective call: it
     checks that every rank built the same parameters and buffers (names, shapes, dtypes; the
     error names the first difference) and copies rank 0's values to all ranks.
 
@@ -294,9 +294,9 @@ class DistributedDataParallel(Layer):
         """Plan the buckets of :meth:`synchronize`: gradients of the trainable parameters, then
         floating-point buffers; and remember the buffers' values, identical on every rank now."""
         self._trainable = [p for p in self.parameters() if p.requires_grad]
-        self._float_buffers = [b for b in self.buffers() if b.data.dtype.kind == "f"]
-        self._buckets = _Buckets([*self._trainable, *self._float_buffers], self._cap_bytes)
-        self._base = {id(b): b.data.copy() for b in self._float_buffers}
+        float_buffers = [b for b in self.buffers() if b.data.dtype.kind == "f"]
+        self._buckets = _Buckets([*self._trainable, *float_buffers], self._cap_bytes)
+        self._base = {id(b): b.data.copy() for b in float_buffers}
 
     def _check_same_model(self) -> None:
         """Raise on every rank, naming the first difference, unless all ranks built the same
