@@ -6,7 +6,8 @@ from the same functions (:func:`make_data`, :func:`make_model`, :func:`make_load
 
 Scenarios:
     train    fit 2 epochs in float32 and float64, with and without BatchNorm, every rank's
-             model initialized from a different seed (the broadcast must make them equal);
+             model initialized from a different seed (the broadcast must make them equal), in
+             float64 with one bucket per tensor (several allreduces a step);
              then rank 1's data holds a NaN in step 2: both ranks must stop there, unchanged,
              and train on together from there on clean data
     first    an uninterrupted 2-epoch run, then a fresh 1-epoch run checkpointing to OUT
@@ -35,6 +36,7 @@ EPOCHS = 2
 LR, MOMENTUM = 0.1, 0.9
 SEED = 7  # model initialization on rank 0 (and in the one-process reference)
 DATA_SEED = 3
+TINY_BUCKETS_MB = 1e-4  # 104 bytes: every tensor gets a bucket of its own
 CONFIGS = [(dtype, bn) for dtype in ("float32", "float64") for bn in (False, True)]
 
 
@@ -71,7 +73,8 @@ def run_train(out: Path, rank: int) -> None:
     for dtype, batchnorm in CONFIGS:
         mg.set_default_dtype(dtype)
         x, y = make_data(dtype)
-        model = DistributedDataParallel(make_model(batchnorm, SEED + 100 * rank))
+        buckets_mb = TINY_BUCKETS_MB if dtype == "float64" else 25.0
+        model = DistributedDataParallel(make_model(batchnorm, SEED + 100 * rank), buckets_mb)
         opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
         history = mg_train.fit(
             model,
