@@ -111,12 +111,12 @@ def train(args: argparse.Namespace) -> int:
     from minigrad.data import DataLoader, TensorDataset
     from minigrad.train import evaluate, fit
 
-    main_process = True
+    world = None  # one process, unless one of an MPI launch
     if args.distributed:
         from minigrad import distributed
 
         world = distributed.init()
-        main_process = world.rank == 0
+    main_process = world is None or world.rank == 0
     mg.manual_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = _load(args)
     default_epochs, sgd_lr, adam_lr = DEFAULTS[args.dataset]
@@ -145,7 +145,7 @@ def train(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"--resume: no checkpoint at {checkpoint}")
     say = print if main_process and not args.quiet else (lambda *a: None)
     params = sum(p.size for p in model.parameters())
-    processes = f" in {world.size} processes" if args.distributed else ""
+    processes = f" in {world.size} processes" if world else ""
     say(
         f"minigrad {mg.__version__}: training a {args.model} ({params:,} parameters) on "
         f"{args.dataset}: {len(x_train):,} train / {len(x_test):,} test images of "
