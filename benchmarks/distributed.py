@@ -27,6 +27,7 @@ Run from the repository root (minutes; results in benchmarks/results/distributed
 
     python -m benchmarks.distributed
     python -m benchmarks.distributed --quick      # smoke run, writes nothing
+    python -m benchmarks.distributed --reanalyze  # re-derive the summary from the recorded run
 
 Example:
     >>> ring_allreduce_seconds(2**20, ranks=4, alpha=1e-5, beta=1e9) > 0
@@ -70,6 +71,7 @@ NETWORKS = [
     ("100 Gb/s InfiniBand (assumed: 2 us, 11 GB/s)", 2e-6, 11e9),
 ]
 PROJECTED_RANKS = [2, 4, 8, 16, 64]
+HERE = "this machine, 2 ranks, shared memory (fitted line)"
 PHASES = ("compute", "wait", "communicate", "update")
 ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -156,6 +158,7 @@ def worker(workload: str, fraction: int, distributed: bool, steps: int) -> dict[
         "examples_per_s": steps * batch * size / elapsed,
         "median_step_ms": 1e3 * float(np.median(phases.sum(axis=1))),
         "median_ms": dict(zip(PHASES, medians.tolist(), strict=True)),
+        "own_cpus": float(own[0]) / elapsed,  # CPUs the ranks got (waiting ranks spin)
         "other_cpus": max(busy - float(own[0]), 0.0) / elapsed,
         "blas_threads": [p["num_threads"] for p in threadpoolctl.threadpool_info()],
     }
@@ -219,28 +222,42 @@ def fit_latency_bandwidth(points: list[dict[str, float]]) -> tuple[float, float]
 
 
 def projection(workloads: dict[str, dict], fitted: tuple[float, float]) -> list[dict]:
-    """Per workload, network and rank count: allreduce time of its gradients against its
-    measured compute time per step (the weak-scaling rank's median compute + update)."""
+    """Per workload: the allreduce time of its gradients against its measured compute time per
+    step (the weak-scaling rank's median compute + update), on this machine from the fitted
+    line (two ranks), and on each assumed network from a ring allreduce at more ranks."""
+    alpha_here, beta_here = fitted
     rows = []
-    networks = [("this machine, 2 ranks, shared memory (fitted)", *fitted), *NETWORKS]
     for name, summary in workloads.items():
         compute_s = summary["compute_per_step_ms"] / 1e3
         nbytes = 4 * summary["parameters"]
-        for network, alpha, beta in networks:
-            for ranks in PROJECTED_RANKS if "assumed" in network else [2]:
-                comm_s = ring_allreduce_seconds(nbytes, ranks, alpha, beta)
-                rows.append(
-                    {
-                        "workload": name,
-                        "network": network,
-                        "ranks": ranks,
-                        "gradient_bytes": nbytes,
-                        "allreduce_ms": 1e3 * comm_s,
-                        "compute_ms": 1e3 * compute_s,
-                        "efficiency": compute_s / (compute_s + comm_s),
-                    }
-                )
+        estimates = [(HERE, 2, alpha_here + nbytes / beta_here)]
+        estimates += [
+            (network, ranks, ring_allreduce_seconds(nbytes, ranks, alpha, beta))
+            for network, alpha, beta in NETWORKS
+            for ranks in PROJECTED_RANKS
+        ]
+        for network, ranks, comm_s in estimates:
+            rows.append(
+                {
+                    "workload": name,
+                    "network": network,
+                    "ranks": ranks,
+                    "gradient_bytes": nbytes,
+                    "allreduce_ms": 1e3 * comm_s,
+                    "compute_ms": 1e3 * compute_s,
+                    "efficiency": compute_s / (compute_s + comm_s),
+                }
+            )
     return rows
+
+
+def analyze(results: dict[str, Any]) -> None:
+    """Add the summary, the allreduce fit and the projection to a run's recorded measurements
+    (``launches`` and ``allreduce.points``)."""
+    fitted = fit_latency_bandwidth(results["allreduce"]["points"])
+    results["allreduce"]["fitted_alpha_s"], results["allreduce"]["fitted_beta_bytes_per_s"] = fitted
+    results["summary"] = summarize(results["launches"])
+    results["projection"] = projection(results["summary"], fitted)
 
 
 CLI_CONFIGS = {
@@ -293,6 +310,9 @@ def summarize(launches: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
                 c: statistics.median(r["median_ms"]["wait"] for r in per_config[c])
                 for c in ("weak", "strong")
             },
+            "own_cpus_median": {
+                c: statistics.median(r["own_cpus"] for r in rs) for c, rs in per_config.items()
+            },
             "other_cpus_median": statistics.median(
                 r["other_cpus"] for rs in per_config.values() for r in rs
             ),
@@ -325,6 +345,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--json", type=Path, default=ROOT / "benchmarks" / "results" / "distributed.json"
     )
+    parser.add_argument(
+        "--reanalyze",
+        action="store_true",
+        help="recompute the summary and projection of the run recorded in --json, measure nothing",
+    )
     parser.add_argument("--worker", choices=WORKLOADS, help=argparse.SUPPRESS)
     parser.add_argument("--allreduce-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fraction", type=int, default=1, help=argparse.SUPPRESS)
@@ -344,6 +369,11 @@ def main(argv: list[str] | None = None) -> int:
         if result is not None:
             print(json.dumps(result), flush=True)
         return 0
+    if args.reanalyze:
+        results = json.loads(args.json.read_text())
+        analyze(results)
+        report_and_write(results, args.json)
+        return 0
     if args.allreduce_worker:
         from mpi4py import MPI
 
@@ -362,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                 launches[workload][config].append(result)
                 print(
                     f"round {round_ + 1} {workload:6s} {config:8s} "
-                    f"{result['examples_per_s']:8.0f} ex/s  other cpus {result['other_cpus']:.2f}",
+                    f"{result['examples_per_s']:8.0f} ex/s  own cpus {result['own_cpus']:.2f}  "
+                    f"other cpus {result['other_cpus']:.2f}",
                     flush=True,
                 )
     allreduce_command = [str(MPIEXEC), "-n", "2", sys.executable, "-m", "benchmarks.distributed"]
@@ -370,8 +401,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.quiet_wait:
         wait_until_quiet(args.quiet_wait)
     allreduce = json.loads(run(allreduce_command))
-    fitted = fit_latency_bandwidth(allreduce)
-    summary = summarize(launches)
     cli = command_line_runs(args.cli_rounds, args.cli_epochs, args.quiet_wait)
     results = {
         "command": report.command_line(argv),
@@ -386,27 +415,30 @@ def main(argv: list[str] | None = None) -> int:
             "warmup_steps": WARMUP_STEPS,
             "configs": CONFIGS,
         },
-        "summary": summary,
-        "allreduce": {
-            "points": allreduce,
-            "fitted_alpha_s": fitted[0],
-            "fitted_beta_bytes_per_s": fitted[1],
-        },
-        "projection": projection(summary, fitted),
+        "allreduce": {"points": allreduce},
         "command_line": {
             name: {"runs": runs, "median_seconds": statistics.median(r["seconds"] for r in runs)}
             for name, runs in cli.items()
         },
         "launches": launches,
     }
-    print_summary(summary, fitted)
-    for name, runs in cli.items():
-        print(f"command line, {name}: {runs}")
-    if not args.quick:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"wrote {args.json}")
+    analyze(results)
+    report_and_write(results, None if args.quick else args.json)
     return 0
+
+
+def report_and_write(results: dict[str, Any], path: Path | None) -> None:
+    """Print the summary and the command-line runs; write the JSON to ``path`` (if any)."""
+    allreduce = results["allreduce"]
+    print_summary(
+        results["summary"], (allreduce["fitted_alpha_s"], allreduce["fitted_beta_bytes_per_s"])
+    )
+    for name, entry in results["command_line"].items():
+        print(f"command line, {name}: {entry['runs']}")
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
