@@ -214,21 +214,23 @@ def ring_allreduce_seconds(nbytes: float, ranks: int, alpha: float, beta: float)
 
 
 def fit_latency_bandwidth(points: list[dict[str, float]]) -> tuple[float, float]:
-    """Least-squares ``t = alpha + bytes / beta`` through the measured medians."""
+    """Least-squares ``t = alpha + bytes / beta`` through the measured medians, in relative
+    error (sizes span four decades: plain least squares would fit the largest alone)."""
     sizes = np.array([p["bytes"] for p in points], float)
     times = np.array([p["median_s"] for p in points])
-    slope, intercept = np.polyfit(sizes, times, 1)
+    slope, intercept = np.polyfit(sizes, times, 1, w=1 / times)
     return float(intercept), float(1 / slope)
 
 
 def projection(workloads: dict[str, dict], fitted: tuple[float, float]) -> list[dict]:
     """Per workload: the allreduce time of its gradients against its measured compute time per
-    step (the weak-scaling rank's median compute + update), on this machine from the fitted
-    line (two ranks), and on each assumed network from a ring allreduce at more ranks."""
+    step (the weak-scaling rank's median compute + update, in CPU time), on this machine from
+    the fitted line (two ranks), and on each assumed network from a ring allreduce at more
+    ranks."""
     alpha_here, beta_here = fitted
     rows = []
     for name, summary in workloads.items():
-        compute_s = summary["compute_per_step_ms"] / 1e3
+        compute_s = summary["compute_cpu_per_step_ms"] / 1e3
         nbytes = 4 * summary["parameters"]
         estimates = [(HERE, 2, alpha_here + nbytes / beta_here)]
         estimates += [
@@ -292,6 +294,11 @@ def summarize(launches: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
         rate = {
             c: statistics.median(r["examples_per_s"] for r in rs) for c, rs in per_config.items()
         }
+        # per CPU-second the processes actually got (a waiting rank spins: its wait counts)
+        per_cpu = {
+            c: statistics.median(r["examples_per_s"] / r["own_cpus"] for r in rs)
+            for c, rs in per_config.items()
+        }
         weak = per_config["weak"]
         out[workload] = {
             "parameters": weak[0]["parameters"],
@@ -299,8 +306,16 @@ def summarize(launches: dict[str, dict[str, list[dict]]]) -> dict[str, dict]:
             "weak_speedup": rate["weak"] / rate["one"],
             "strong_speedup": rate["strong"] / rate["one"],
             "half_batch_efficiency": rate["one-half"] / rate["one"],
+            "examples_per_cpu_second": per_cpu,
+            "weak_cpu_efficiency": per_cpu["weak"] / per_cpu["one"],
+            "strong_cpu_efficiency": per_cpu["strong"] / per_cpu["one"],
             "compute_per_step_ms": statistics.median(
                 r["median_ms"]["compute"] + r["median_ms"]["update"] for r in weak
+            ),
+            # the same in CPU time: wall time scaled by the share of a CPU each rank got
+            "compute_cpu_per_step_ms": statistics.median(
+                (r["median_ms"]["compute"] + r["median_ms"]["update"]) * r["own_cpus"] / r["ranks"]
+                for r in weak
             ),
             "communicate_per_step_ms": {
                 c: statistics.median(r["median_ms"]["communicate"] for r in per_config[c])

@@ -28,7 +28,7 @@ def test_ring_allreduce_cost_grows_with_ranks_towards_twice_the_transfer() -> No
 
 
 def test_projection_compares_allreduce_with_compute() -> None:
-    summary = {"W": {"compute_per_step_ms": 10.0, "parameters": 250_000}}
+    summary = {"W": {"compute_cpu_per_step_ms": 10.0, "parameters": 250_000}}
     rows = distributed.projection(summary, (10e-6, 1e9))
     here = [r for r in rows if r["network"] == distributed.HERE]
     assert len(here) == 1 and here[0]["gradient_bytes"] == 1_000_000
