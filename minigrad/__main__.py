@@ -82,6 +82,12 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume", action="store_true", help="continue from the checkpoint in --out"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the final result")
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train as one of the processes of `mpiexec -n N ...`, each on its share of the "
+        "data with --batch-size examples a step (needs minigrad[mpi])",
+    )
 
 
 def _load(args: argparse.Namespace) -> tuple[tuple, tuple]:
@@ -106,6 +112,12 @@ def train(args: argparse.Namespace) -> int:
     from minigrad.data import DataLoader, TensorDataset
     from minigrad.train import evaluate, fit
 
+    world = None  # one process, unless one of an MPI launch
+    if args.distributed:
+        from minigrad import distributed
+
+        world = distributed.init()
+    main_process = world is None or world.rank == 0
     mg.manual_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = _load(args)
     default_epochs, sgd_lr, adam_lr = DEFAULTS[args.dataset]
@@ -113,26 +125,33 @@ def train(args: argparse.Namespace) -> int:
     lr = args.lr or (adam_lr if args.optimizer == "adam" else sgd_lr)
     image_shape = x_train.shape[1:]
     model = (models.cnn if args.model == "cnn" else models.mlp)(image_shape, num_classes=10)
+    if args.distributed:
+        model = distributed.DistributedDataParallel(model)
     if args.optimizer == "adam":
         optimizer = optim.Adam(model.parameters(), lr=lr)
     else:
         optimizer = optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    train_loader = DataLoader(
-        TensorDataset(x_train, y_train), args.batch_size, shuffle=True, seed=args.seed
-    )
+    train_set = TensorDataset(x_train, y_train)
+    if args.distributed:
+        sampler = distributed.DistributedSampler(train_set, seed=args.seed)
+        train_loader = DataLoader(train_set, args.batch_size, sampler=sampler)
+    else:
+        train_loader = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed)
     test_loader = DataLoader(TensorDataset(x_test, y_test), 256)
     out = Path(args.out or f"runs/{args.model}-{args.dataset}")
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.npz"
     if args.resume and not checkpoint.exists():
         raise FileNotFoundError(f"--resume: no checkpoint at {checkpoint}")
-    say = (lambda *a: None) if args.quiet else print
+    say = print if main_process and not args.quiet else (lambda *a: None)
     params = sum(p.size for p in model.parameters())
+    processes = f" in {world.size} processes" if world else ""
     say(
         f"minigrad {mg.__version__}: training a {args.model} ({params:,} parameters) on "
         f"{args.dataset}: {len(x_train):,} train / {len(x_test):,} test images of "
         f"{image_shape[1]}x{image_shape[2]}, {epochs} epochs, {args.optimizer} lr {lr:g}"
+        + processes
     )
     began = time.perf_counter()
     history = fit(
@@ -149,6 +168,8 @@ def train(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - began
     result = evaluate(model, test_loader, nn.CrossEntropyLoss())
+    if not main_process:
+        return 0
     history.to_json(out / "history.json")
     history.to_csv(out / "history.csv")
     plotted = history.plot(out / "curves.png")
@@ -216,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         KeyError,
         ImportError,
     ) as error:
+        if getattr(args, "distributed", False) and "mpi4py.MPI" in sys.modules:
+            from minigrad.distributed import abort
+
+            abort(f"minigrad: error: {error}")  # the other processes would wait for this one
         print(f"minigrad: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

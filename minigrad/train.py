@@ -250,9 +250,15 @@ def _step(
     out = model(x)
     loss = loss_fn(out, y)
     value = float(loss.item())
+    labels = y.data if isinstance(y, Tensor) else np.asarray(y)
+    correct, count = int((out.data.argmax(axis=1) == labels).sum()), len(labels)
+    if math.isfinite(value):
+        loss.backward()
+    if hasattr(model, "synchronize"):  # replicas in other processes (minigrad.distributed)
+        total, correct, count = model.synchronize(value * count, correct, count)
+        value, correct, count = total / count, int(correct), int(count)
     problem = None if math.isfinite(value) else f"the loss is {value}"
     if problem is None:
-        loss.backward()
         bad = [
             p
             for g in optimizer.param_groups
@@ -276,9 +282,7 @@ def _step(
             history,
         )
     optimizer.step()
-    labels = y.data if isinstance(y, Tensor) else np.asarray(y)
-    correct = int((out.data.argmax(axis=1) == labels).sum())
-    return value, correct, len(labels)
+    return value, correct, count
 
 
 def fit(
@@ -301,6 +305,13 @@ def fit(
     loss and accuracy (with ``val_loader``), the learning rate and the time; then the scheduler
     steps, the checkpoint (if any) is written, and each callback is called with the
     :class:`History`; a callback returning True stops training early.
+
+    A model wrapped in :class:`minigrad.distributed.DistributedDataParallel` trains as one
+    model in every process of an MPI launch: each step, ``fit`` has it average the gradients
+    over the processes (its ``synchronize``) before checking them and updating, so all
+    processes stop together on a non-finite value; the recorded loss and accuracy cover every
+    process's examples; only the main process (``is_main_process``) prints and writes the
+    checkpoint, which every process reads to resume.
 
     Args:
         checkpoint: a path written (atomically) after every epoch with the model, optimizer,
@@ -326,7 +337,8 @@ def fit(
         start, history = _restore(checkpoint, model, optimizer, scheduler, train_loader)
     callbacks = list(callbacks or [])
     buffers = list(model.buffers()) if hasattr(model, "buffers") else []
-    bar = _Progress(progress, epochs)
+    writes = getattr(model, "is_main_process", True)  # one of several replicas writes
+    bar = _Progress(progress and writes, epochs)
     for epoch in range(start + 1, epochs + 1):
         model.train()
         lr = optimizer.param_groups[0]["lr"]
@@ -356,7 +368,7 @@ def fit(
         history.append(record)
         if scheduler is not None:
             scheduler.step()
-        if checkpoint is not None:
+        if checkpoint is not None and writes:
             save(
                 _checkpoint_state(model, optimizer, scheduler, train_loader, epoch, history),
                 checkpoint,

@@ -508,6 +508,7 @@ REFERENCE_MODULES = (
     "minigrad.serialization",
     "minigrad.autograd",
     "minigrad.kernels",
+    "minigrad.distributed",
 )
 
 

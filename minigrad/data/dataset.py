@@ -82,6 +82,11 @@ class DataLoader:
     dtype rule (float32 stays float32), integer data becomes int64. A :class:`TensorDataset` is
     sliced one batch at a time; other datasets are read item by item and stacked.
 
+    A ``sampler`` chooses the items of each epoch instead (``shuffle`` must then be False): any
+    object with ``len(sampler)`` items per epoch and ``sampler.indices(epoch)`` returning their
+    dataset indices for epoch 0, 1, ..., such as
+    :class:`minigrad.distributed.DistributedSampler`.
+
     ``num_workers``, ``pin_memory`` and ``persistent_workers`` are accepted so PyTorch code runs
     unchanged, and ignored: batches are sliced in the main process (a :class:`TensorDataset`
     batch is one NumPy ``take`` per array) and there is no GPU memory to pin.
@@ -104,6 +109,7 @@ class DataLoader:
         drop_last: bool = False,
         seed: int | None = None,
         *,
+        sampler: Any = None,
         num_workers: int = 0,
         pin_memory: bool = False,
         persistent_workers: bool = False,
@@ -118,7 +124,10 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
         if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"DataLoader: seed must be a non-negative int or None, got {seed!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: give shuffle=True or a sampler, not both")
         self.dataset = dataset
+        self.sampler = sampler
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -128,13 +137,16 @@ class DataLoader:
         self._generator = None if seed is None else np.random.default_rng(int(seed))
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset if self.sampler is None else self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         # The order is drawn here, not lazily, so each iter() call is one epoch in call order.
         n = len(self.dataset)
-        order = self._generator.permutation(n) if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            order = np.asarray(self.sampler.indices(self.epoch))
+        else:
+            order = self._generator.permutation(n) if self.shuffle else np.arange(n)
         self.epoch += 1
         return self._batches(order[: len(self) * self.batch_size] if self.drop_last else order)
 
