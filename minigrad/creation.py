@@ -115,10 +115,20 @@ def rand(
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
     """Evenly spaced values in ``[start, stop)``: integers for integer arguments, else floats.
 
+    ``start``, ``stop`` and ``step`` are finite real numbers and ``step`` is not 0.
+
     Example:
         >>> arange(3).tolist(), arange(0, 1, 0.5).tolist()
         ([0, 1, 2], [0.0, 0.5])
     """
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, bool
+        )
+        if value is not None and not (real and np.isfinite(value)):
+            raise ValueError(f"arange: {name} must be a finite number, got {value!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
     return _leaf(np.arange(start, stop, step) if stop is not None else np.arange(start), dtype)
 
 

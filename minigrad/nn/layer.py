@@ -290,9 +290,12 @@ class Layer:
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state`` into the parameters and buffers, in place.
 
-        Shapes and dtypes must match exactly (the error names the key). With ``strict`` (the
-        default), missing or unexpected keys are errors; otherwise they are returned. Nothing
-        is changed unless every entry fits.
+        ``state`` is a mapping from dotted names to arrays (or Tensors), as :meth:`state_dict`
+        gives; anything else is a ``TypeError``. Shapes and dtypes must match exactly (the
+        error names the key), and every target must be writable. With ``strict`` (the default),
+        missing or unexpected keys are errors (``KeyError``); otherwise they are returned.
+        Everything is checked before the first array is copied, so on any error nothing has
+        changed.
 
         Example:
             >>> import minigrad.nn as nn
@@ -301,6 +304,11 @@ class Layer:
             >>> bool((a.weight.data == b.weight.data).all())
             True
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict: state must be a mapping of names to arrays (such as "
+                f"state_dict() returns), got a {type(state).__name__}"
+            )
         targets = dict(self.named_parameters())
         targets.update(self.named_buffers())
         missing = [k for k in targets if k not in state]
@@ -322,6 +330,11 @@ class Layer:
                 raise ValueError(
                     f"load_state_dict: {key!r} has dtype {array.dtype} in the state but "
                     f"{target.data.dtype} in the model"
+                )
+            if not target.data.flags.writeable:
+                raise ValueError(
+                    f"load_state_dict: {key!r} is read-only in the model, so it cannot be loaded "
+                    "into (nothing was changed)"
                 )
             arrays[key] = array
         for key, array in arrays.items():

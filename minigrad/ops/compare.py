@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.ops._common import as_tensor, operands, shape_error, shape_of
+from minigrad.ops._common import as_tensor, axis_int, operands, shape_error, shape_of
 from minigrad.tensor import Tensor
 
 
@@ -133,6 +133,8 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
         >>> argmax(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [1, 0]
     """
+    if axis is not None:
+        axis = axis_int(axis, "argmax")
     return Tensor._wrap(np.asarray(np.argmax(as_tensor(x).data, axis, keepdims=keepdims)), None)
 
 
@@ -143,4 +145,6 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
         >>> argmin(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [0, 1]
     """
+    if axis is not None:
+        axis = axis_int(axis, "argmin")
     return Tensor._wrap(np.asarray(np.argmin(as_tensor(x).data, axis, keepdims=keepdims)), None)

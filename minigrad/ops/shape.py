@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_tensor, normalize_axis, shape_error
+from minigrad.ops._common import as_tensor, axis_int, normalize_axis, shape_error
 from minigrad.tensor import Tensor
 
 
@@ -183,16 +183,36 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     """Merge the axes ``start_axis`` to ``end_axis`` (inclusive) into one.
 
+    Both axes must exist (a 0-d tensor counts as having one axis and becomes 1-d) and
+    ``start_axis`` must not come after ``end_axis``, as in PyTorch.
+
     Example:
         >>> flatten(Tensor(np.zeros((2, 3, 4))), 1).shape
         (2, 12)
     """
     x = as_tensor(x)
+    start, end = (
+        _existing_axis(a, x.ndim, "flatten", name)
+        for a, name in ((start_axis, "start_axis"), (end_axis, "end_axis"))
+    )
+    if start > end:
+        raise ValueError(
+            f"flatten: start_axis {start_axis} comes after end_axis {end_axis} "
+            f"for a {x.ndim}-d tensor"
+        )
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = (a % x.ndim for a in (start_axis, end_axis))
-    shape = (*x.shape[:start], -1, *x.shape[end + 1 :])
-    return reshape(x, shape if start <= end else x.shape)
+    return reshape(x, (*x.shape[:start], -1, *x.shape[end + 1 :]))
+
+
+def _existing_axis(axis: Any, ndim: int, op: str, name: str = "axis", extra: int = 0) -> int:
+    """``axis`` (negative from the end) as an index in ``range(ndim + extra)``, else an error;
+    a 0-d tensor has one axis, as in PyTorch. ``extra=1`` allows the axis after the last."""
+    axis = axis_int(axis, op, name)
+    n = max(ndim, 1) if extra == 0 else ndim + extra
+    if not -n <= axis < n:
+        raise ValueError(f"{op}: {name} {axis} is out of range for a {ndim}-d tensor")
+    return axis % n
 
 
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Tensor:
@@ -221,9 +241,7 @@ def unsqueeze(x: Any, axis: int) -> Tensor:
         (1, 3)
     """
     x = as_tensor(x)
-    if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for a {x.ndim}-d tensor")
-    axis = axis % (x.ndim + 1)
+    axis = _existing_axis(axis, x.ndim, "unsqueeze", extra=1)
     return reshape(x, (*x.shape[:axis], 1, *x.shape[axis:]))
 
 
@@ -292,6 +310,7 @@ def concat(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("concat: need at least one tensor")
+    axis = _existing_axis(axis, min(t.ndim for t in tensors), "concat")
     try:
         return Concat.apply(*tensors, axis=axis)
     except ValueError:
@@ -312,7 +331,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise ValueError("stack: need at least one tensor")
     if len({t.shape for t in tensors}) > 1:
         raise shape_error("stack", *(t.shape for t in tensors), detail="differ")
-    return Stack.apply(*tensors, axis=axis % (tensors[0].ndim + 1))
+    return Stack.apply(*tensors, axis=_existing_axis(axis, tensors[0].ndim, "stack", extra=1))
 
 
 def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:
