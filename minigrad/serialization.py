@@ -30,11 +30,9 @@ without bound or allocate memory it does not account for.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import secrets
 import struct
 import tokenize
 import zipfile
@@ -43,7 +41,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from minigrad._io import fsync_folder
+from minigrad._io import atomic_file
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -141,23 +139,8 @@ def save(
     tree = _encode(state, "", arrays, allow_nonfinite, set())
     metadata = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "tree": tree}
     metadata_bytes = json.dumps(metadata, allow_nan=False, ensure_ascii=False).encode()
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = _create_temp(folder, os.path.basename(path))
-        try:
-            with os.fdopen(fd, "wb") as f:
-                _write_archive(f, metadata_bytes, arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise type(exc)(exc.errno, f"save: cannot write {exc.strerror or exc}", path) from exc
-    fsync_folder(folder)
+    with atomic_file(path, "wb", "save") as f:
+        _write_archive(f, metadata_bytes, arrays)
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -288,18 +271,6 @@ def _checked_array(a: np.ndarray, where: str, allow_nonfinite: bool) -> np.ndarr
                 "pass allow_nonfinite=True to save it anyway"
             )
     return a
-
-
-def _create_temp(folder: str, name: str) -> tuple[int, str]:
-    """Create a new temporary file beside the target; unlike ``mkstemp`` it honours the umask."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-        try:
-            return os.open(tmp, flags, 0o666), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"save: could not create a temporary file in {folder}")
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:

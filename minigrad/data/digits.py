@@ -47,9 +47,7 @@ def load_digits(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.cache
-def _read_digits(
-    images_file: Path, labels_file: Path
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _read_digits(images_file: Path, labels_file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read the files once per process: images, labels, and the test-split mask (read-only)."""
     pixels = read_idx(images_file, magic=IMAGES_MAGIC)
     labels = read_idx(labels_file, magic=LABELS_MAGIC).astype(np.int64)

@@ -103,13 +103,9 @@ def ensure_file(
         if problem is None:
             return path
         if not download:
-            raise DatasetError(
-                f"{path} is corrupt ({problem}); pass download=True to fetch it again"
-            )
+            raise DatasetError(f"{path} is corrupt ({problem})", fetchable=True)
     elif not download:
-        raise DatasetError(
-            f"{what} file {filename} not found: looked for {path}; pass download=True to fetch it"
-        )
+        raise DatasetError(f"{what} file {filename} not found: looked for {path}", fetchable=True)
     return download_file(filename, folder, size, sha256, mirrors)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -420,6 +420,20 @@ class Layer:
     def extra_repr(self) -> str:
         """The settings shown inside this layer's ``repr``."""
         return ""
+
+    def summary(self, input_shape: Sequence[int]) -> str:
+        """A table of the layers below this one, their output shapes for inputs of
+        ``input_shape`` (one example, without the batch axis) and their parameter counts; see
+        :func:`minigrad.models.summary`.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> print(nn.Sequential(nn.Linear(3, 2)).summary((3,)).splitlines()[2])
+            0       Linear   (N, 2)               8
+        """
+        from minigrad.models import summary
+
+        return summary(self, input_shape)
 
     def __repr__(self) -> str:
         children = [f"({name}): {layer!r}" for name, layer in self.named_children()]
