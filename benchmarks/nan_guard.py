@@ -1,12 +1,12 @@
 """What fit's guard after the update costs per step, on workloads W1, W2, W3.
 
 ``fit`` checks, after every update, that no parameter became NaN or infinite
-(``minigrad.train._first_non_finite``: one summing pass per parameter, no allocation). This
+(``minigrad.train._first_non_finite``: one BLAS dot product per parameter, no allocation). This
 measures, in one process and interleaved in blocks of steps (A B C A B C ...) so machine noise
 hits all alike, with BLAS on one thread:
 
 - ``step``: one training step (zero_grad, forward, backward, SGD update), the workload alone;
-- ``check``: the check after the update, alone (the sum of every parameter);
+- ``check``: the check after the update, alone (the sum of squares of every parameter);
 - ``check_isfinite``: the same check written as ``np.isfinite(p).all()`` (allocates a mask);
 - ``snapshot``: copying every parameter and optimizer buffer, which restoring the pre-step
   state after a bad update would need before every step.

@@ -28,6 +28,7 @@ from minigrad import __version__, models, nn, optim
 from minigrad._commands import (
     DATASETS,
     MIN_SYNTHETIC,
+    NAMED,
     SPLITS,
     RunError,
     evaluate_command,
@@ -308,7 +309,7 @@ def train(args: argparse.Namespace) -> int:
     params = sum(p.size for p in model.parameters())
     resumed = f", resuming after epoch {done}" if done else ""
     say(
-        f"minigrad {__version__}: training a {settings['model']} ({params:,} parameters) on "
+        f"minigrad {__version__}: training {NAMED[settings['model']]} ({params:,} parameters) on "
         f"{settings['dataset']}: {len(train_idx):,} training / {len(val_idx):,} validation / "
         f"{len(x_test):,} test images of {image_shape[1]}x{image_shape[2]}, "
         f"{settings['epochs']} epochs, {settings['optimizer']} lr {lr:g}{resumed}"

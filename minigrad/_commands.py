@@ -30,6 +30,7 @@ DATASETS = ("digits", "mnist", "fashion-mnist", "synthetic")
 IMAGE_SHAPES = {name: (1, 8, 8) if name == "digits" else (1, 28, 28) for name in DATASETS}
 LEVELS = {"digits": 17, "mnist": 256, "fashion-mnist": 256, "synthetic": 0}
 MIN_SYNTHETIC = 100  # 10 images per class, so that every split holds some
+NAMED = {"mlp": "an MLP", "cnn": "a CNN"}  # how messages name the models
 SPLITS = ("test", "validation", "train")
 
 
@@ -178,9 +179,9 @@ def confusion_text(matrix: np.ndarray, names: list[str]) -> str:
 
     Example:
         >>> print(confusion_text(np.array([[3, 1], [0, 4]]), ["cat", "dog"]))
-        true \\ predicted    0    1   accuracy
-        0  cat               3    1     75.00% of 4
-        1  dog               0    4    100.00% of 4
+        true \\ predicted   0   1   accuracy
+        0  cat             3   1     75.00% of 4
+        1  dog             0   4    100.00% of 4
     """
     width = max(len(str(matrix.max())), len(str(len(names) - 1)), 3)
     rows = [f"{i}  {name}" for i, name in enumerate(names)]
@@ -246,7 +247,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     epochs = state.get("epoch", "?")
     trained = f"{epochs} epoch{'' if epochs == 1 else 's'}"
     print(
-        f"{args.checkpoint}: a {config['model']} trained {trained} on {config['dataset']}; "
+        f"{args.checkpoint}: {NAMED[config['model']]} trained {trained} on {config['dataset']}; "
         f"{args.split} split, {len(y):,} images"
     )
     print(f"accuracy {result['accuracy']:.2%} ({int(np.trace(matrix)):,} of {len(y):,} right)")

@@ -422,11 +422,15 @@ def _name(model: Any, p: Tensor) -> str:
 
 def _first_non_finite(params: Iterable[Tensor], arrays: Callable[[Tensor], Any]) -> Any:
     """The first parameter whose array (``arrays(p)``, skipped when None) holds a NaN or an
-    infinity. One pass without allocation: a NaN or infinity makes the sum non-finite (and a
-    sum that overflows is checked element by element)."""
+    infinity. One BLAS pass per array, no allocation: a NaN or an infinity makes the sum of
+    squares non-finite; a sum that overflows from finite values is checked element by element.
+    """
     for p in params:
         a = arrays(p)
-        if a is not None and not math.isfinite(float(a.sum())) and not np.isfinite(a).all():
+        if a is None or a.dtype.kind != "f":
+            continue
+        flat = a.reshape(-1)
+        if not math.isfinite(float(np.dot(flat, flat))) and not np.isfinite(a).all():
             return p
     return None
 

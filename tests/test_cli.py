@@ -258,7 +258,7 @@ def test_evaluate_prints_accuracy_per_class_and_the_confusion_matrix(capsys, tra
     lines = out.splitlines()
     assert (
         lines[0]
-        == f"{trained / 'checkpoint.npz'}: a cnn trained 1 epoch on digits; test split, 355 images"
+        == f"{trained / 'checkpoint.npz'}: a CNN trained 1 epoch on digits; test split, 355 images"
     )
     accuracy = float(lines[1].split()[1].rstrip("%")) / 100
     right = [int(line.split()[2 + int(line.split()[0])]) for line in lines[5:15]]

@@ -429,7 +429,7 @@ class Layer:
         Example:
             >>> import minigrad.nn as nn
             >>> print(nn.Sequential(nn.Linear(3, 2)).summary((3,)).splitlines()[2])
-            0       Linear   (N, 2)               8
+            0       Linear   (N, 2)                  8
         """
         from minigrad.models import summary
 
