@@ -448,3 +448,27 @@ def test_the_handler_is_the_command_lines_and_is_put_back(capsys) -> None:
     before = signal.getsignal(signal.SIGTERM)
     run(capsys, "summary")
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_library_installs_no_signal_handler() -> None:
+    code = (
+        "import signal, numpy as np, minigrad as mg\n"
+        "from minigrad import nn, optim\n"
+        "from minigrad.data import DataLoader, TensorDataset\n"
+        "from minigrad.train import fit\n"
+        "m = nn.Linear(2, 2)\n"
+        "data = DataLoader(TensorDataset(np.ones((4, 2), np.float32), np.arange(4) % 2), 2)\n"
+        "fit(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), lr=0.1), data, 1,\n"
+        "    progress=False, checkpoint='c.npz')\n"
+        "print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL,\n"
+        "      signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == ["True", "True"]
