@@ -16,6 +16,7 @@ levels (0: continuous), light ink on a dark background.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -64,32 +65,53 @@ def new_config(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_run(path: str | Path) -> dict[str, Any]:
-    """A checkpoint written by ``minigrad train`` (``checkpoint.npz`` or ``best.npz``), with its
-    ``config`` checked; ``FileNotFoundError`` if there is none."""
+    """A checkpoint written by ``minigrad train`` (``checkpoint.npz`` or ``best.npz``), with
+    every field of its ``config`` checked; ``FileNotFoundError`` if there is none."""
     state = load(path)
     config = state.get("config")
     if not isinstance(config, dict):
         raise RunError(
             f"{path} holds no run settings ('config'): it was not written by `minigrad train` "
-            "(or by a version before 0.2), so the model cannot be rebuilt from it"
+            "(or by an older minigrad), so the model cannot be rebuilt from it"
         )
-    shape = config.get("input", {}).get("shape") if isinstance(config.get("input"), dict) else None
-    problems = [
-        config.get("model") not in models.MODELS and "model",
-        config.get("dataset") not in DATASETS and "dataset",
-        not (isinstance(shape, list) and len(shape) == 3 and all(_count(n) for n in shape))
-        and "input.shape",
-        not (isinstance(config.get("classes"), list) and config["classes"]) and "classes",
-        "model" not in state and "the model's state",
-    ]
-    bad = [p for p in problems if p]
+    bad = [key for key, valid in _CONFIG_FIELDS.items() if not valid(config.get(key))]
+    if "model" not in state:
+        bad.append("the model's weights")
     if bad:
         raise RunError(f"{path}: the run settings are damaged ({', '.join(bad)})")
     return state
 
 
-def _count(n: Any) -> bool:
-    return isinstance(n, int) and not isinstance(n, bool) and n > 0
+def _int(value: Any, low: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _real(value: Any, low: float, high: float = math.inf) -> bool:
+    real = isinstance(value, int | float) and not isinstance(value, bool)
+    return real and math.isfinite(value) and low <= value <= high
+
+
+def _input(value: Any) -> bool:
+    if not isinstance(value, dict):
+        return False
+    shape = value.get("shape")
+    shaped = isinstance(shape, list) and len(shape) == 3 and all(_int(n, 1) for n in shape)
+    return shaped and _int(value.get("levels"), 0)
+
+
+_CONFIG_FIELDS = {
+    "model": lambda v: isinstance(v, str) and v in models.MODELS,
+    "dataset": lambda v: isinstance(v, str) and v in DATASETS,
+    "classes": lambda v: isinstance(v, list) and bool(v) and all(isinstance(c, str) for c in v),
+    "input": _input,
+    "epochs": lambda v: _int(v, 1),
+    "lr": lambda v: _real(v, 0) and v > 0,
+    "optimizer": lambda v: isinstance(v, str) and v in ("sgd", "adam"),
+    "batch_size": lambda v: _int(v, 1),
+    "seed": lambda v: _int(v, 0),
+    "val_fraction": lambda v: _real(v, 0, 0.5),
+    "synthetic_size": lambda v: _int(v, MIN_SYNTHETIC),
+}
 
 
 def rebuild(state: dict[str, Any], path: str | Path) -> nn.Layer:

@@ -188,7 +188,6 @@ class _Meter:
     """Running sums of the loss and of each metric over an epoch or an evaluation."""
 
     def __init__(self, metrics: Sequence[Metric] | None) -> None:
-        self.requested = metrics
         self.metrics: dict[str, Callable] | None = None if metrics is None else _resolve(metrics)
         self.loss = 0.0
         self.examples = 0
@@ -315,15 +314,11 @@ class _Progress:
             print(_describe(record, self.epochs), flush=True)
 
 
+_FORMATS = {"accuracy": "{:.2%}", "loss": "{:.4f}"}  # other metrics: 4 significant digits
+
+
 def _format(name: str, value: float) -> str:
-    base = name.removeprefix("val_")
-    return (
-        f"{value:.2%}"
-        if base == "accuracy"
-        else f"{value:.4f}"
-        if base == "loss"
-        else f"{value:.4g}"
-    )
+    return _FORMATS.get(name.removeprefix("val_"), "{:.4g}").format(value)
 
 
 def _short_names(values: dict[str, float]) -> dict[str, str]:
@@ -436,7 +431,7 @@ def _first_non_finite(params: Iterable[Tensor], arrays: Callable[[Tensor], Any])
 
 
 def _step(
-    model, loss_fn, optimizer, x, y, buffers, params, where: str, history, checkpoint
+    model, loss_fn, optimizer, x, y, buffers, params, where: tuple[int, int], history, checkpoint
 ) -> tuple[float, Tensor]:
     """One update; returns (loss, output). Raises before updating on a non-finite loss or
     gradient, and after it if the update made a parameter non-finite."""
