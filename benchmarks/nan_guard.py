@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -100,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few steps, write nothing")
     args = parser.parse_args(argv)
     steps, block = (20, 5) if args.quick else (200, 10)
+    load_start = os.getloadavg()
     with threadpool_limits(limits=1):
         results = [measure(name, steps, block) for name in WORKLOADS]
+    load = {"start": list(load_start), "end": list(os.getloadavg())}
     for r in results:
         fractions = "  ".join(f"{k} {v:.2%}" for k, v in r["fraction_of_step"].items())
         print(f"{r['workload']}: step {r['median_ms']['step']:.3f} ms  {fractions}")
@@ -109,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         record = {
             "command": "python -m benchmarks.nan_guard",
             "machine": machine_info(),
+            "load_average": load,  # other work on the machine slows steps more than the check
             "settings": {"steps": steps, "block": block, "threads": 1},
             "results": results,
         }
