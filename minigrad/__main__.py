@@ -250,7 +250,7 @@ def _save_best(model: nn.Layer, path: Path, config: dict[str, Any]) -> Any:
     (counting an earlier best of a resumed run)."""
     from minigrad.serialization import load, save
 
-    best = [float(load(path)["val_loss"]) if path.exists() else np.inf]
+    best = [float(load(path).get("val_loss", np.inf)) if path.exists() else np.inf]
 
     def callback(history: Any) -> None:
         loss = history["val_loss"][-1]
