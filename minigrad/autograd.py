@@ -21,10 +21,11 @@ dropped as soon as a node's rule has run, unless ``retain_graph=True``.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -70,19 +71,34 @@ def is_grad_enabled() -> bool:
 
 
 class _SetGradMode:
-    """Context manager and decorator that sets grad mode and restores it on exit."""
+    """Context manager and decorator that sets grad mode and restores it on exit.
+
+    One object may be entered again before it exits (nested ``with`` blocks): each exit
+    restores the mode its own entry found. A decorated generator function runs in the mode
+    each time it resumes, and the caller's mode is back whenever it yields.
+    """
 
     _mode: bool
 
+    def __init__(self) -> None:
+        self._previous: list[bool] = []  # one entry per entry not yet exited
+
     def __enter__(self) -> None:
-        self._previous = _grad_mode.enabled
+        self._previous.append(_grad_mode.enabled)
         _grad_mode.enabled = self._mode
 
     def __exit__(self, *exc_info: object) -> None:
-        _grad_mode.enabled = self._previous
+        _grad_mode.enabled = self._previous.pop()
 
     def __call__(self, fn: _F) -> _F:
         mode = self._mode
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def generator(*args: Any, **kwargs: Any) -> Any:
+                return (yield from _in_mode(mode, fn(*args, **kwargs)))
+
+            return generator  # type: ignore[return-value]
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -96,8 +112,40 @@ class _SetGradMode:
         return wrapper  # type: ignore[return-value]
 
 
+def _in_mode(mode: bool, inner: Generator) -> Generator:
+    """Drive ``inner`` with grad mode set to ``mode`` while it runs, the caller's in between:
+    every value sent, exception thrown and ``close()`` is passed on inside the mode."""
+    method, argument = inner.send, None
+    while True:
+        previous = _grad_mode.enabled
+        _grad_mode.enabled = mode
+        try:
+            value = method(argument)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            _grad_mode.enabled = previous
+        try:
+            argument, method = (yield value), inner.send
+        except GeneratorExit:
+            previous = _grad_mode.enabled
+            _grad_mode.enabled = mode
+            try:
+                inner.close()
+            finally:
+                _grad_mode.enabled = previous
+            raise
+        except BaseException as error:
+            argument, method = error, inner.throw
+
+
 class no_grad(_SetGradMode):
     """Turn graph recording off, as a context manager or a decorator.
+
+    Grad mode is per thread. The mode in force before is restored on exit, also when one
+    ``no_grad()`` object is reused in nested ``with`` blocks. On a generator function, the
+    mode holds while the generator's body runs (between the caller's ``next`` calls and each
+    ``yield``), never in the caller's code between them.
 
     Example:
         >>> import minigrad as mg

@@ -141,11 +141,21 @@ def arange(
 ) -> Tensor:
     """Evenly spaced values in ``[start, stop)``: integers for integer arguments, else floats.
 
+    ``start``, ``stop`` and ``step`` are finite real numbers and ``step`` is not 0.
+
     Example:
         >>> arange(3).tolist(), arange(0, 1, 0.5).tolist()
         ([0, 1, 2], [0.0, 0.5])
     """
     check_device("arange", device)
+    for name, value in (("start", start), ("stop", stop), ("step", step)):
+        real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, bool
+        )
+        if value is not None and not (real and np.isfinite(value)):
+            raise ValueError(f"arange: {name} must be a finite number, got {value!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
     data = np.arange(start, stop, step) if stop is not None else np.arange(start)
     return _leaf(data, dtype, requires_grad)
 

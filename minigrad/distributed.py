@@ -27,7 +27,7 @@ Example:
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
@@ -356,9 +356,8 @@ class DistributedDataParallel(Layer):
         optimizer's step. Afterwards each trainable parameter's ``.grad`` is the mean of the
         ranks' gradients (a rank without a gradient for it counts as zero; ``None`` stays
         ``None`` when no rank has one), and each floating-point buffer is the mean of the ranks'
-        buffers. ``totals`` (``fit`` passes its loss sum, correct count and example count) come
-        back summed over the ranks; a NaN or infinity on any rank makes the sum non-finite, so
-        every rank sees it.
+        buffers. ``totals`` (``fit`` passes the step's loss) come back summed over the ranks; a
+        NaN or infinity on any rank makes the sum non-finite, so every rank sees it.
 
         Example:
             >>> import minigrad.nn as nn
@@ -396,6 +395,19 @@ class DistributedDataParallel(Layer):
                 else:
                     t.grad = mean if anyone_has_grad[id(t)] else None
         return tuple(float(v) for v in control[: len(totals)])
+
+    def all_sum(self, values: Sequence[float]) -> list[float]:
+        """``values`` summed element by element over the ranks (a collective call), in float64;
+        ``fit`` combines each epoch's loss and metric sums with it.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> DistributedDataParallel(nn.Linear(2, 1)).all_sum([1.5, 2.0])
+            [1.5, 2.0]
+        """
+        totals = np.array(values, np.float64)
+        self._comm.Allreduce(_mpi().IN_PLACE, totals)
+        return totals.tolist()
 
     def extra_repr(self) -> str:
         return f"rank {self.rank} of {self.world_size}"

@@ -21,45 +21,56 @@ Every array entry is referenced exactly once. A reader that meets a ``version`` 
 knows must refuse the file. Saving the same state twice gives the same bytes.
 
 Arrays are read with NumPy's header parser only (never ``allow_pickle``), after checking that the
-shape and dtype a header declares match the bytes its entry holds, and that the entry's sizes are
-possible for the file (stored: within the file; deflated: within deflate's ~1000:1 limit). So a
-damaged or hostile file cannot make ``load`` run code or allocate memory it does not account for.
+shape and dtype a header declares match the bytes its entry holds. Entries must be stored
+uncompressed, as ``save`` writes them: a compressed entry is refused before anything is inflated,
+so nothing ``load`` reads can be larger than the file. Dicts and lists nest at most
+``MAX_DEPTH`` levels. So a damaged or hostile file cannot make ``load`` run code, recurse
+without bound or allocate memory it does not account for.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import secrets
 import struct
+import tokenize
 import zipfile
-import zlib
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import numpy as np
 
-from minigrad._io import fsync_folder
+from minigrad._io import atomic_file
 from minigrad.tensor import Tensor
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "METADATA_ENTRY", "CheckpointError", "load", "save"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MAX_DEPTH",
+    "METADATA_ENTRY",
+    "CheckpointError",
+    "load",
+    "save",
+]
 
 FORMAT_NAME = "minigrad-checkpoint"
 FORMAT_VERSION = 1
 METADATA_ENTRY = "__minigrad__.json"
+#: How deeply dicts, lists and tuples may nest in a checkpoint (a state dict uses about five).
+MAX_DEPTH = 100
 
 _ARRAY_KINDS = "biufc"  # bool, signed and unsigned integers, floats, complex
 _FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _BAD_KEY_CHARS = ("/", "\\", "\0")  # zipfile rewrites "\\" on Windows and cuts names at NUL
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # a fixed timestamp keeps the bytes reproducible
-_MAX_DEFLATE_RATIO = 1100  # deflate cannot expand data more than about 1032:1
 _CHUNK = 1 << 24
-# What the zip and .npy readers raise on bad bytes; wrapped into CheckpointError.
+# What the zip, JSON and .npy readers raise on bad bytes (NumPy's header parser tokenizes the
+# header as Python); wrapped into CheckpointError with the entry's name.
 _READ_ERRORS = (
     zipfile.BadZipFile,
-    zlib.error,
+    tokenize.TokenError,
+    SyntaxError,
     struct.error,
     OSError,
     EOFError,
@@ -101,18 +112,22 @@ def save(
 ) -> None:
     """Write a nested state dict to ``path`` atomically (see the module docstring for the format).
 
-    Keys are non-empty strings without ``/``, ``\\`` or NUL; values are dicts (any depth),
-    ndarrays of bool or numeric dtype, Tensors (their ``.data`` is saved and loads as an
-    ndarray), NumPy scalars, Python ``int`` (any size), ``float``, ``str``, ``bool``, ``None``,
-    and lists and tuples of these. Everything is checked before the file is touched: a bad key
-    raises ``ValueError`` naming its path, an unsupported value ``TypeError``, and a float
-    array or NumPy scalar holding NaN or infinity ``ValueError`` naming its key path, unless
-    ``allow_nonfinite=True`` (non-finite Python floats are metadata and always allowed).
+    Keys are non-empty strings without ``/``, ``\\`` or NUL; values are dicts (up to
+    ``MAX_DEPTH`` levels of nesting), ndarrays of bool or numeric dtype, Tensors (their
+    ``.data`` is saved and loads as an ndarray), NumPy scalars, Python ``int`` (any size),
+    ``float``, ``str``, ``bool``, ``None``, and lists and tuples of these. Everything is checked
+    before the file is touched: a bad key (or a string that is not valid Unicode, such as a lone
+    surrogate) raises ``ValueError`` naming its key path, an unsupported value ``TypeError``,
+    nesting deeper than ``MAX_DEPTH`` ``ValueError``, and a float array or NumPy scalar holding
+    NaN or infinity ``ValueError`` naming its key path, unless ``allow_nonfinite=True``
+    (non-finite Python floats are metadata and always allowed).
 
     The file is written to a temporary file in the same folder, flushed, fsynced and moved over
     ``path`` with ``os.replace``: a failure at any point leaves the previous file untouched and
-    no temporary file behind. ``path`` is used as given (no ``.npz`` is appended). An array
-    reachable under two keys is stored twice and loads as two arrays.
+    no temporary file behind, and raises the ``OSError`` with ``path`` as its file name (a
+    missing or read-only folder names the checkpoint, not the temporary file). ``path`` is used
+    as given (no ``.npz`` is appended). An array reachable under two keys is stored twice and
+    loads as two arrays.
 
     Example:
         >>> import tempfile; path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
@@ -132,20 +147,8 @@ def save(
     tree = _encode(state, "", arrays, allow_nonfinite, set())
     metadata = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "tree": tree}
     metadata_bytes = json.dumps(metadata, allow_nan=False, ensure_ascii=False).encode()
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = _create_temp(folder, os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_archive(f, metadata_bytes, arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_folder(folder)
+    with atomic_file(path, "wb", "save") as f:
+        _write_archive(f, metadata_bytes, arrays)
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -154,10 +157,12 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     Arrays come back with their dtype, shape and bytes exactly; NumPy scalars as NumPy scalars;
     tuples as tuples; a NaN Python float as ``math.nan``. Nothing from the file is unpickled or
     executed. A missing file raises ``FileNotFoundError`` (so "no checkpoint yet" is easy to
-    tell apart from a broken one); any other problem (unreadable, empty, truncated, corrupt,
-    not a zip, a plain ``.npz`` without minigrad metadata, an entry that is not a ``.npy`` array
-    or holds a pickled object array, a size that does not add up, a newer format version)
-    raises :class:`CheckpointError` with the path and the reason.
+    tell apart from a broken one); anything else wrong with the file (unreadable, empty,
+    truncated, corrupt anywhere including a ``.npy`` header, not a zip, a plain ``.npz`` without
+    minigrad metadata, a compressed entry, an entry that is not a ``.npy`` array or holds a
+    pickled object array, a size that does not add up, nesting deeper than ``MAX_DEPTH``, a
+    newer format version) raises :class:`CheckpointError` with the path and the reason, and
+    nothing else.
 
     Example:
         >>> import tempfile; path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
@@ -172,7 +177,7 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise
     except _Invalid as exc:
         raise CheckpointError(path, str(exc)) from None
-    except _READ_ERRORS as exc:
+    except Exception as exc:  # whatever the readers raise on bytes they cannot parse
         raise CheckpointError(path, f"cannot read it ({type(exc).__name__}: {exc})") from exc
 
 
@@ -187,11 +192,17 @@ def _encode(
     if isinstance(value, (Mapping, list, tuple)):
         if id(value) in active:
             raise ValueError(f"save: the value at {where} is a dict or list that contains it")
+        if len(active) == MAX_DEPTH:  # ``active`` holds the containers on the path to here
+            raise ValueError(
+                f"save: the value at {_short(where)} is nested more than {MAX_DEPTH} levels "
+                "deep (dicts, lists and tuples); a checkpoint allows at most that"
+            )
         active.add(id(value))
         if isinstance(value, Mapping):
             out: Any = {}
             for k, v in value.items():
                 _check_key(k, where)
+                _check_text(k, f"key {k[:40]!r} at {_short(where)}")
                 out[k] = _encode(v, _join(key, k), arrays, allow_nonfinite, active)
         else:
             out = [
@@ -213,6 +224,7 @@ def _encode(
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
+        _check_text(value, f"the string at {_short(where)}")
         return str(value)  # a str subclass such as np.str_ loads as str
     if isinstance(value, int):
         return int(value)
@@ -227,6 +239,22 @@ def _encode(
 
 def _join(prefix: str, key: str) -> str:
     return f"{prefix}/{key}" if prefix else key
+
+
+def _short(where: str, limit: int = 120) -> str:
+    """A key path cut to ``limit`` characters (deep paths would fill the screen)."""
+    return where if len(where) <= limit else where[:limit] + "..."
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse a string UTF-8 cannot encode (a lone surrogate, from a bad decode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"save: {what} is not valid Unicode: {exc.object[exc.start : exc.end]!r} at "
+            f"position {exc.start} is a lone surrogate, which UTF-8 cannot store"
+        ) from None
 
 
 def _check_key(k: Any, where: str) -> None:
@@ -251,18 +279,6 @@ def _checked_array(a: np.ndarray, where: str, allow_nonfinite: bool) -> np.ndarr
                 "pass allow_nonfinite=True to save it anyway"
             )
     return a
-
-
-def _create_temp(folder: str, name: str) -> tuple[int, str]:
-    """Create a new temporary file beside the target; unlike ``mkstemp`` it honours the umask."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-        try:
-            return os.open(tmp, flags, 0o666), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"save: could not create a temporary file in {folder}")
 
 
 def _zip_info(name: str) -> zipfile.ZipInfo:
@@ -306,7 +322,7 @@ def _read_checkpoint(f: BinaryIO) -> dict[str, Any]:
             )
         tree = _read_metadata(zf, entries.pop(METADATA_ENTRY))
         used: set[str] = set()
-        state = _decode(tree, _ArrayReader(zf, entries, used))
+        state = _decode(tree, _ArrayReader(zf, entries, used), 1)
         unused = sorted(set(entries) - used)
         if unused:
             raise _Invalid(f"entry {unused[0]!r} is not referenced by the metadata")
@@ -324,14 +340,14 @@ def _check_entry(info: zipfile.ZipInfo, size: int) -> None:
         raise _Invalid(
             f"entry {name!r} claims {info.compress_size} bytes but the file has only {size}"
         )
-    if info.compress_type == zipfile.ZIP_STORED:
-        if info.file_size != info.compress_size:
-            raise _Invalid(f"entry {name!r} is stored but its two sizes differ")
-    elif info.compress_type == zipfile.ZIP_DEFLATED:
-        if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024:
-            raise _Invalid(f"entry {name!r} claims an impossible compression ratio")
-    else:
-        raise _Invalid(f"entry {name!r} uses an unsupported compression method")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise _Invalid(
+            f"entry {name!r} is compressed (zip method {info.compress_type}); minigrad "
+            "checkpoints store every entry uncompressed, and compressed ones are refused "
+            "so that loading never inflates more than the file holds"
+        )
+    if info.file_size != info.compress_size:
+        raise _Invalid(f"entry {name!r} is stored but its two sizes differ")
 
 
 def _read_metadata(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Any:
@@ -436,10 +452,11 @@ class _ArrayReader:
         return a.reshape(shape, order="F" if fortran else "C")
 
 
-def _decode(node: Any, read_array: _ArrayReader) -> Any:
-    """The Python value for one JSON node of the tree."""
+def _decode(node: Any, read_array: _ArrayReader, depth: int) -> Any:
+    """The Python value for one JSON node of the tree; a dict, list or tuple here is the
+    ``depth``-th container on its key path (tags such as ``/array`` do not count)."""
     if isinstance(node, list):
-        return [_decode(v, read_array) for v in node]
+        return [_decode(v, read_array, depth + 1) for v in _nested(node, depth)]
     if not isinstance(node, dict):
         return node
     tag = _tag(node)
@@ -447,7 +464,7 @@ def _decode(node: Any, read_array: _ArrayReader) -> Any:
         for k in node:
             if "/" in k:
                 raise _Invalid(f"malformed {METADATA_ENTRY}: key {k!r} contains '/'")
-        return {k: _decode(v, read_array) for k, v in node.items()}
+        return {k: _decode(v, read_array, depth + 1) for k, v in _nested(node, depth).items()}
     (body,) = node.values()
     if tag == "/array":
         return read_array(body)
@@ -457,7 +474,13 @@ def _decode(node: Any, read_array: _ArrayReader) -> Any:
             raise _Invalid(f"scalar {body!r} is stored with shape {a.shape}")
         return a[()]
     if tag == "/tuple" and isinstance(body, list):
-        return tuple(_decode(v, read_array) for v in body)
+        return tuple(_decode(v, read_array, depth + 1) for v in _nested(body, depth))
     if tag == "/float" and body in _FLOAT_TAGS:
         return _FLOAT_TAGS[body]
     raise _Invalid(f"malformed {METADATA_ENTRY}: bad tagged value {node!r}"[:200])
+
+
+def _nested(container: Any, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise _Invalid(f"malformed {METADATA_ENTRY}: nested more than {MAX_DEPTH} levels deep")
+    return container

@@ -587,11 +587,13 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return _compare.greater_equal(self, other)
 
+    # ``tensor == None`` is False and ``!=`` True, as in PyTorch: Python's answer for objects
+    # that cannot be compared (``is None`` is the way to test for None).
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare.equal(self, other)
+        return NotImplemented if other is None else _compare.equal(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare.not_equal(self, other)
+        return NotImplemented if other is None else _compare.not_equal(self, other)
 
     # logical operators on boolean masks (no gradient)
     def __and__(self, other: Any) -> Tensor:

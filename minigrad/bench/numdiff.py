@@ -392,7 +392,7 @@ def blas_threads(threads: int | None) -> Iterator[None]:
         from threadpoolctl import threadpool_limits
     except ImportError:
         raise RuntimeError(
-            "numdiff: --threads needs threadpoolctl (pip install threadpoolctl)"
+            "numdiff: --threads needs threadpoolctl: pip install threadpoolctl"
         ) from None
     with threadpool_limits(limits=threads, user_api="blas"):
         yield

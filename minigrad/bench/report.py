@@ -103,7 +103,9 @@ def write_plot(rows: Sequence[NumdiffRow], path: str | Path, subtitle: str = "")
     try:
         from matplotlib.figure import Figure  # no pyplot: the global backend is left alone
     except ImportError:
-        return "matplotlib is not installed: no plot (pip install matplotlib)"
+        from minigrad._extras import install_hint
+
+        return install_hint("the plot", "plot")
     rows = sorted(rows, key=lambda r: r.params)
     p = np.array([r.params for r in rows], dtype=float)
     numerical = np.array([r.numerical_s for r in rows])

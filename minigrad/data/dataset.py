@@ -159,7 +159,7 @@ class DataLoader:
             if isinstance(self.dataset, TensorDataset):
                 fields = [np.take(a, index, axis=0) for a in self.dataset.arrays]
             else:
-                fields = _collate([self.dataset[int(i)] for i in index])
+                fields = _collate([self.dataset[int(i)] for i in index], index)
             # fresh arrays: wrapped, not copied again (floats become the default dtype)
             yield tuple(Tensor._wrap(as_array(_int64(f)), None) for f in fields)
 
@@ -271,11 +271,33 @@ def _as_array(a: Any) -> np.ndarray:
     return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
-def _collate(items: list[Any]) -> list[np.ndarray]:
-    """Stack a list of items field by field (an item is a tuple of fields, or a single field)."""
-    if isinstance(items[0], (tuple, list)):
-        return [np.stack([_as_array(item[k]) for item in items]) for k in range(len(items[0]))]
-    return [np.stack([_as_array(item) for item in items])]
+def _collate(items: list[Any], index: np.ndarray) -> list[np.ndarray]:
+    """Stack a list of items field by field (an item is a tuple of fields, or a single field);
+    ``index`` holds the items' dataset indices, for the error when they do not fit."""
+    if not isinstance(items[0], (tuple, list)):
+        return [_stack([_as_array(item) for item in items], index, "")]
+    count = len(items[0])
+    for item, i in zip(items, index, strict=True):
+        if not isinstance(item, (tuple, list)) or len(item) != count:
+            raise ValueError(
+                f"DataLoader: dataset item {i} is not a tuple of {count} fields like item "
+                f"{index[0]}: got {type(item).__name__}"
+                + (f" of {len(item)}" if isinstance(item, (tuple, list)) else "")
+            )
+    return [
+        _stack([_as_array(item[k]) for item in items], index, f" field {k}") for k in range(count)
+    ]
+
+
+def _stack(arrays: list[np.ndarray], index: np.ndarray, field: str) -> np.ndarray:
+    first = arrays[0].shape
+    for a, i in zip(arrays, index, strict=True):
+        if a.shape != first:
+            raise ValueError(
+                f"DataLoader: dataset item {i}{field} has shape {a.shape}, but item {index[0]}"
+                f"{field} has shape {first}; the items of a batch must have equal shapes"
+            )
+    return np.stack(arrays)
 
 
 def _int64(array: np.ndarray) -> np.ndarray:

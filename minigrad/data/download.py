@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from minigrad._io import fsync_folder
 from minigrad.data.errors import DatasetError
 
 DEFAULT_TIMEOUT = 30.0  # seconds per network operation (connect, each read)
+MIN_RATE = 20_000  # bytes per second: a slower transfer is given up (see download_file)
 _CHUNK = 1 << 16
 _USER_AGENT = "minigrad (https://pypi.org/project/minigrad/)"
 
@@ -101,13 +103,9 @@ def ensure_file(
         if problem is None:
             return path
         if not download:
-            raise DatasetError(
-                f"{path} is corrupt ({problem}); pass download=True to fetch it again"
-            )
+            raise DatasetError(f"{path} is corrupt ({problem})", fetchable=True)
     elif not download:
-        raise DatasetError(
-            f"{what} file {filename} not found: looked for {path}; pass download=True to fetch it"
-        )
+        raise DatasetError(f"{what} file {filename} not found: looked for {path}", fetchable=True)
     return download_file(filename, folder, size, sha256, mirrors)
 
 
@@ -117,13 +115,18 @@ def download_file(
     size: int,
     sha256: str,
     mirrors: Sequence[str],
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
 ) -> Path:
     """Fetch ``filename`` from the first mirror that serves it intact; return its cached path.
 
     Each mirror is a base URL; the file's URL is the mirror, a ``/``, and the file name. A download
     counts only if it has exactly ``size`` bytes and the expected SHA-256. A progress bar shows on
     a terminal. Raises :class:`DatasetError` listing every URL tried and its error.
+
+    ``timeout`` (default ``DEFAULT_TIMEOUT``, 30 s) bounds each network operation: connecting,
+    and each wait for more bytes. A mirror is also given up when the whole transfer takes longer
+    than ``timeout + size / MIN_RATE`` seconds (slower than 20 kB/s on average), so a server that
+    trickles bytes just often enough to beat the per-read timeout cannot hang the download.
 
     Example:
         >>> import tempfile
@@ -138,6 +141,7 @@ def download_file(
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / filename
     failures = []
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
         try:
@@ -161,6 +165,8 @@ def _fetch(url: str, target: Path, size: int, sha256: str, timeout: float) -> No
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp = Path(tmp_name)
+    began = time.monotonic()
+    allowed = timeout + size / MIN_RATE
     try:
         request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as resp:
@@ -178,7 +184,13 @@ def _fetch(url: str, target: Path, size: int, sha256: str, timeout: float) -> No
                 leave=False,
                 disable=None,
             ) as bar:
-                while chunk := resp.read(_CHUNK):
+                # read1 returns what has arrived, so the deadline is checked between arrivals
+                while chunk := resp.read1(_CHUNK):
+                    if time.monotonic() - began > allowed:
+                        raise DatasetError(
+                            f"gave up after {allowed:.0f} s with {received + len(chunk)} of "
+                            f"{size} bytes: the server sends slower than {MIN_RATE // 1000} kB/s"
+                        )
                     if len(head) < 512:
                         head += chunk[: 512 - len(head)]
                     received += len(chunk)

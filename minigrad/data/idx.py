@@ -9,10 +9,12 @@ four bytes read as a big-endian uint32 (2051 = 0x00000803 for uint8 images with 
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -30,15 +32,9 @@ _DTYPES: dict[int, np.dtype] = {
 _CODES: dict[str, int] = {dtype.str.lstrip("<>|="): code for code, dtype in _DTYPES.items()}
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.suffix != ".gz":
-        return path.read_bytes()
-    with open(path, "rb") as raw:
-        try:
-            with gzip.GzipFile(fileobj=raw, mode="rb") as f:
-                return f.read()
-        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise DatasetError(f"{path}: not a valid gzip file ({exc})") from exc
+# Deflate cannot expand data more than about 1032:1: a header promising more than that many
+# times the .gz file's size cannot be honest, and is refused before anything is inflated.
+_MAX_GZIP_RATIO = 1100
 
 
 def read_idx(path: str | os.PathLike[str], magic: int | None = None) -> np.ndarray:
@@ -46,7 +42,11 @@ def read_idx(path: str | os.PathLike[str], magic: int | None = None) -> np.ndarr
 
     The header is validated against the payload: a bad magic number (or one other than ``magic``
     when given), a truncated header, or a payload whose length differs from what the header
-    promises raises :class:`DatasetError` naming the file. The result is a writable copy.
+    promises raises :class:`DatasetError` naming the file. The payload is read (and inflated)
+    only up to the size the header promises, and a promise the file cannot keep (more bytes
+    than it holds, or than its gzip stream could inflate to) is refused before reading it, so a
+    small file can never make this allocate or inflate much more than it is worth. The result
+    is a writable copy.
 
     Example:
         >>> import tempfile
@@ -55,29 +55,49 @@ def read_idx(path: str | os.PathLike[str], magic: int | None = None) -> np.ndarr
         [0, 1, 2, 3, 4, 5]
     """
     path = Path(path)
-    data = _read_bytes(path)
-    if len(data) < 4:
-        raise DatasetError(f"{path}: {len(data)} bytes is too short for an IDX header")
-    (found,) = struct.unpack(">I", data[:4])
+    size = os.path.getsize(path)
+    gzipped = path.suffix == ".gz"
+    try:
+        with (gzip.open if gzipped else open)(path, "rb") as f:
+            return _read(f, path, magic, size * _MAX_GZIP_RATIO if gzipped else size)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{path}: not a valid gzip file ({exc})") from exc
+
+
+def _read(f: BinaryIO, path: Path, magic: int | None, limit: int) -> np.ndarray:
+    """Parse an open IDX stream holding at most ``limit`` bytes."""
+    start = f.read(4)
+    if len(start) < 4:
+        raise DatasetError(f"{path}: {len(start)} bytes is too short for an IDX header")
+    (found,) = struct.unpack(">I", start)
     zero, code, ndim = found >> 16, (found >> 8) & 0xFF, found & 0xFF
     if zero != 0 or code not in _DTYPES or ndim == 0:
         raise DatasetError(f"{path}: bad magic number 0x{found:08x}; this is not an IDX file")
     if magic is not None and found != magic:
         raise DatasetError(f"{path}: bad magic number {found} (0x{found:08x}), expected {magic}")
-    header = 4 + 4 * ndim
-    if len(data) < header:
+    dims = f.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise DatasetError(f"{path}: header of {ndim} dimensions is truncated")
-    shape = struct.unpack(f">{ndim}I", data[4:header])
+    shape = struct.unpack(f">{ndim}I", dims)
     dtype = _DTYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    got = len(data) - header
-    if got != expected:
-        what = "truncated" if got < expected else "trailing data after the array"
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if expected > limit:
+        raise DatasetError(
+            f"{path}: header says shape {shape} ({expected} bytes of payload), more than the "
+            f"file can hold (truncated, or a corrupt header)"
+        )
+    payload = f.read(expected)
+    if len(payload) < expected:
         raise DatasetError(
             f"{path}: header says shape {shape} ({expected} bytes of payload) but the payload "
-            f"has {got} bytes ({what})"
+            f"has {len(payload)} bytes (truncated)"
         )
-    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    if f.read(1):
+        raise DatasetError(
+            f"{path}: header says shape {shape} ({expected} bytes of payload) but the payload "
+            f"has more (trailing data after the array)"
+        )
+    array = np.frombuffer(payload, dtype=dtype).reshape(shape)
     return array.astype(dtype.newbyteorder("="))
 
 

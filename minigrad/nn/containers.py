@@ -81,5 +81,16 @@ class Sequential(LayerList):
 
 def _fusable(first: Layer, second: Layer) -> bool:
     """Whether a ReLU layer and the max-pooling layer after it may run as one fast kernel
-    (:mod:`minigrad._kernels.fusion`): in the fast tier, and for the plain layers only."""
-    return type(first) is ReLU and type(second) is MaxPool2d and kernels.current() == "fast"
+    (:mod:`minigrad._kernels.fusion`): in the fast tier, for the plain layers only, and while
+    nothing observes either one (a forward replaced on the instance, as ``summary`` does)."""
+    return (
+        type(first) is ReLU
+        and type(second) is MaxPool2d
+        and kernels.current() == "fast"
+        and not _observed(first)
+        and not _observed(second)
+    )
+
+
+def _observed(layer: Layer) -> bool:
+    return "forward" in layer.__dict__

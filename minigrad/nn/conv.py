@@ -33,6 +33,13 @@ class Conv2d(Layer):
         bias: bool = True,
     ) -> None:
         super().__init__()
+        for name, value, low in (
+            ("in_channels", in_channels, 0),
+            ("out_channels", out_channels, 0),
+            ("groups", groups, 1),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"Conv2d: {name} must be an int >= {low}, got {value!r}")
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"Conv2d: groups={groups} must divide in_channels={in_channels} and "

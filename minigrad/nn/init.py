@@ -173,8 +173,11 @@ def xavier_normal_(
 
 def default_init_(weight: Tensor, bias: Tensor | None) -> None:
     """PyTorch's default for ``Linear`` and ``Conv2d``: weight and bias uniform in
-    ``+-1/sqrt(fan_in)`` (``kaiming_uniform_`` with ``a = sqrt(5)``)."""
-    kaiming_uniform_(weight, a=math.sqrt(5))
+    ``+-1/sqrt(fan_in)`` (``kaiming_uniform_`` with ``a = sqrt(5)``). A layer with no inputs
+    (``Linear(0, n)``) has an empty weight and a zero bias, as in PyTorch."""
+    fan_in = fans(weight)[0]
+    if weight.size:
+        kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
-        bound = 1.0 / math.sqrt(fans(weight)[0])
+        bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
         uniform_(bias, -bound, bound)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -305,9 +305,12 @@ class Layer:
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays from ``state`` into the parameters and buffers, in place.
 
-        Shapes and dtypes must match exactly (the error names the key). With ``strict`` (the
-        default), missing or unexpected keys are errors; otherwise they are returned. Nothing
-        is changed unless every entry fits.
+        ``state`` is a mapping from dotted names to arrays (or Tensors), as :meth:`state_dict`
+        gives; anything else is a ``TypeError``. Shapes and dtypes must match exactly (the
+        error names the key), and every target must be writable. With ``strict`` (the default),
+        missing or unexpected keys are errors (``KeyError``); otherwise they are returned.
+        Everything is checked before the first array is copied, so on any error nothing has
+        changed.
 
         Example:
             >>> import minigrad.nn as nn
@@ -316,6 +319,11 @@ class Layer:
             >>> bool((a.weight.data == b.weight.data).all())
             True
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict: state must be a mapping of names to arrays (such as "
+                f"state_dict() returns), got a {type(state).__name__}"
+            )
         targets = dict(self.named_parameters())
         targets.update(self.named_buffers())
         missing = [k for k in targets if k not in state]
@@ -337,6 +345,11 @@ class Layer:
                 raise ValueError(
                     f"load_state_dict: {key!r} has dtype {array.dtype} in the state but "
                     f"{target.data.dtype} in the model"
+                )
+            if not target.data.flags.writeable:
+                raise ValueError(
+                    f"load_state_dict: {key!r} is read-only in the model, so it cannot be loaded "
+                    "into (nothing was changed)"
                 )
             arrays[key] = array
         for key, array in arrays.items():
@@ -424,6 +437,20 @@ class Layer:
     def extra_repr(self) -> str:
         """The settings shown inside this layer's ``repr``."""
         return ""
+
+    def summary(self, input_shape: Sequence[int]) -> str:
+        """A table of the layers below this one, their output shapes for inputs of
+        ``input_shape`` (one example, without the batch axis) and their parameter counts; see
+        :func:`minigrad.models.summary`.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> print(nn.Sequential(nn.Linear(3, 2)).summary((3,)).splitlines()[2])
+            0       Linear   (N, 2)                  8
+        """
+        from minigrad.models import summary
+
+        return summary(self, input_shape)
 
     def __repr__(self) -> str:
         children = [f"({name}): {layer!r}" for name, layer in self.named_children()]

@@ -12,7 +12,8 @@ from minigrad.tensor import Tensor
 
 class Linear(Layer):
     """``y = x @ weight.T + bias`` with ``weight`` of shape (out_features, in_features), as in
-    PyTorch; initialized uniformly in ``+-1/sqrt(in_features)``.
+    PyTorch; initialized uniformly in ``+-1/sqrt(in_features)``. ``in_features=0`` is allowed
+    (as in PyTorch): the output is then the bias, which starts at zero.
 
     Example:
         >>> layer = Linear(784, 10)
@@ -22,6 +23,9 @@ class Linear(Layer):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"Linear: {name} must be an int >= 0, got {value!r}")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.zeros((out_features, in_features)))
         self.bias = Parameter(np.zeros(out_features)) if bias else None

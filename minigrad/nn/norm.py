@@ -21,6 +21,11 @@ class _BatchNorm(Layer):
         track_running_stats: bool = True,
     ) -> None:
         super().__init__()
+        count = isinstance(num_features, (int, np.integer)) and not isinstance(num_features, bool)
+        if not count or num_features < 0:
+            raise ValueError(
+                f"{type(self).__name__}: num_features must be an int >= 0, got {num_features!r}"
+            )
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features)) if affine else None
         self.bias = Parameter(np.zeros(num_features)) if affine else None

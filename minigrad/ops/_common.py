@@ -90,11 +90,28 @@ def as_float(x: np.ndarray) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(get_default_dtype())
 
 
+def axis_int(axis: Any, op: str, name: str = "axis") -> int:
+    """``axis`` as a Python int; a float, a string or a bool is a ``TypeError`` naming ``op``.
+
+    Example:
+        >>> axis_int(np.int64(1), "sum")
+        1
+    """
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return int(axis)
+    raise TypeError(f"{op}: {name} must be an int, got {axis!r} ({type(axis).__name__})")
+
+
 def normalize_axis(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
     """Axes as a sorted tuple of non-negative ints (all axes for ``None``)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (list, tuple, np.ndarray)):
+        axes = tuple(axis)
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+            raise TypeError(f"{op}: axis must be an int or a sequence of ints, got {axis!r}")
+    else:
+        axes = (axis_int(axis, op),)
     out = []
     for a in axes:
         # A 0-d tensor accepts axis 0 or -1, like PyTorch, and reduces over nothing.
@@ -150,6 +167,7 @@ __all__ = [
     "as_array",
     "as_float",
     "as_tensor",
+    "axis_int",
     "integral",
     "normalize_axis",
     "operands",

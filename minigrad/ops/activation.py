@@ -8,7 +8,7 @@ import numpy as np
 
 from minigrad import kernels
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_float, as_tensor, torch_axis
+from minigrad.ops._common import as_float, as_tensor, axis_int, torch_axis
 from minigrad.tensor import Tensor
 
 
@@ -133,6 +133,7 @@ class LogSoftmax(Function):
 
 
 def _axis(x: Tensor, axis: int, op: str) -> int:
+    axis = axis_int(axis, op)
     if not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
         raise ValueError(f"{op}: axis {axis} is out of range for a {x.ndim}-d tensor")
     return axis % max(x.ndim, 1) if x.ndim else None  # type: ignore[return-value]

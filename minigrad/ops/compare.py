@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad.ops._common import (
     as_tensor,
+    axis_int,
     operands,
     shape_error,
     shape_of,
@@ -150,6 +151,8 @@ def argmax(
     """
     axis = torch_axis("argmax", axis, dim)
     keepdims = torch_keepdims("argmax", keepdims, keepdim)
+    if axis is not None:
+        axis = axis_int(axis, "argmax")
     return Tensor._wrap(np.asarray(np.argmax(as_tensor(x).data, axis, keepdims=keepdims)), None)
 
 
@@ -170,4 +173,6 @@ def argmin(
     """
     axis = torch_axis("argmin", axis, dim)
     keepdims = torch_keepdims("argmin", keepdims, keepdim)
+    if axis is not None:
+        axis = axis_int(axis, "argmin")
     return Tensor._wrap(np.asarray(np.argmin(as_tensor(x).data, axis, keepdims=keepdims)), None)

@@ -90,7 +90,12 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """``z = x ** y``.   ``dx = g * y * x**(y-1)``,  ``dy = g * z * log(x)`` (needs ``x > 0``)."""
+    """``z = x ** y``.   ``dx = g * y * x**(y-1)``,  ``dy = g * z * log(x)`` (needs ``x > 0``).
+
+    At the two limits PyTorch defines, the gradient is 0 rather than ``0 * inf``: ``dx = 0``
+    where ``y = 0`` (``x**0`` is the constant 1, even at ``x = 0``), and ``dy = 0`` where
+    ``x = 0`` and ``y >= 0`` (``0**y`` is constant there).
+    """
 
     @staticmethod
     def forward(ctx: Node, x: Any, y: Any) -> np.ndarray:
@@ -104,10 +109,17 @@ class Pow(Function):
         need_x, need_y = ctx.needs_input_grad
         grad_x = grad_y = None
         if need_x:
-            # x ** (y - 1) would divide by zero at x = 0 for y = 1 if written as z / x.
-            grad_x = grad * (2 * x if isinstance(y, (int, float)) and y == 2 else y * x ** (y - 1))
+            if not isinstance(y, (int, float)):
+                # y * x**(y-1), with x**0 in place of x**-1 where y = 0 (then 0 * 1 = 0)
+                grad_x = grad * (y * x ** (np.where(y == 0, 1, y) - 1))
+            elif y == 0:
+                grad_x = np.zeros_like(grad)
+            else:  # 2 * x for squares: z / x would divide by zero at x = 0
+                grad_x = grad * (2 * x if y == 2 else y * x ** (y - 1))
         if need_y:
-            grad_y = grad * z * np.log(x)
+            # log(1) = 0 stands in for log(0) where 0**y is constant
+            log_x = np.log(np.where((x == 0) & (y >= 0), 1, x)).astype(z.dtype, copy=False)
+            grad_y = grad * z * log_x
         return grad_x, grad_y
 
 

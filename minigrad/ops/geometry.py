@@ -24,7 +24,10 @@ def pair(value: Pair, name: str, op: str, minimum: int = 1) -> tuple[int, int]:
         >>> pair(3, "kernel_size", "conv2d"), pair((1, 2), "stride", "conv2d")
         ((3, 3), (1, 2))
     """
-    p = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if isinstance(value, (int, np.integer)):
+        p = (value, value)
+    else:
+        p = tuple(value) if isinstance(value, (tuple, list)) else ()
     if len(p) != 2 or not all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum for v in p
     ):

@@ -73,7 +73,13 @@ class Var(Function):
     ) -> np.ndarray:
         x = as_float(x)
         ctx.axes, ctx.keepdims = axes, keepdims
-        ctx.scale = 2.0 / (_count(x.shape, axes) - ddof)
+        n = _count(x.shape, axes)
+        if ddof >= n:
+            raise ValueError(
+                f"var: ddof={ddof} needs more than {ddof} elements in each reduction, but "
+                f"reducing shape {x.shape} over axes {axes} takes {n}"
+            )
+        ctx.scale = 2.0 / (n - ddof)
         ctx.save(x)
         return x.var(axis=axes, keepdims=keepdims, ddof=ddof)
 
@@ -189,10 +195,14 @@ def var(
 ) -> Tensor:
     """Variance over ``axis``; biased (divides by n) unless ``ddof`` is given.
 
+    ``ddof`` is an int from 0 to n - 1, for n elements per reduction (it divides by n - ddof).
+
     Example:
         >>> var(Tensor([1.0, 3.0])).item()
         1.0
     """
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)) or ddof < 0:
+        raise ValueError(f"var: ddof must be an int >= 0, got {ddof!r}")
     return _reduce(Var, "var", x, axis, keepdims, dim, keepdim, ddof=ddof)
 
 

@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
-from minigrad.ops._common import as_tensor, normalize_axis, promote, shape_error, torch_axis
+from minigrad.ops._common import (
+    as_tensor,
+    axis_int,
+    normalize_axis,
+    promote,
+    shape_error,
+    torch_axis,
+)
 from minigrad.tensor import Tensor
 
 
@@ -191,6 +198,9 @@ def flatten(
     """Merge the axes ``start_axis`` (0 by default) to ``end_axis`` (-1, inclusive) into one;
     PyTorch's ``start_dim`` and ``end_dim`` are accepted too.
 
+    Both axes must exist (a 0-d tensor counts as having one axis and becomes 1-d) and
+    ``start_axis`` must not come after ``end_axis``, as in PyTorch.
+
     Example:
         >>> flatten(Tensor(np.zeros((2, 3, 4))), 1).shape
         (2, 12)
@@ -198,12 +208,31 @@ def flatten(
     x = as_tensor(x)
     start_axis = torch_axis("flatten", start_axis, start_dim, ("start_axis", "start_dim"))
     end_axis = torch_axis("flatten", end_axis, end_dim, ("end_axis", "end_dim"))
-    start_axis, end_axis = start_axis or 0, -1 if end_axis is None else end_axis
+    start, end = (
+        _existing_axis(a, x.ndim, "flatten", name)
+        for a, name in (
+            (0 if start_axis is None else start_axis, "start_axis"),
+            (-1 if end_axis is None else end_axis, "end_axis"),
+        )
+    )
+    if start > end:
+        raise ValueError(
+            f"flatten: start_axis {start_axis} comes after end_axis {end_axis} "
+            f"for a {x.ndim}-d tensor"
+        )
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = (a % x.ndim for a in (start_axis, end_axis))
-    shape = (*x.shape[:start], -1, *x.shape[end + 1 :])
-    return reshape(x, shape if start <= end else x.shape)
+    return reshape(x, (*x.shape[:start], -1, *x.shape[end + 1 :]))
+
+
+def _existing_axis(axis: Any, ndim: int, op: str, name: str = "axis", extra: int = 0) -> int:
+    """``axis`` (negative from the end) as an index in ``range(ndim + extra)``, else an error;
+    a 0-d tensor has one axis, as in PyTorch. ``extra=1`` allows the axis after the last."""
+    axis = axis_int(axis, op, name)
+    n = max(ndim, 1) if extra == 0 else ndim + extra
+    if not -n <= axis < n:
+        raise ValueError(f"{op}: {name} {axis} is out of range for a {ndim}-d tensor")
+    return axis % n
 
 
 def squeeze(
@@ -238,9 +267,7 @@ def unsqueeze(x: Any, axis: int | None = None, *, dim: int | None = None) -> Ten
     axis = torch_axis("unsqueeze", axis, dim)
     if axis is None:
         raise TypeError("unsqueeze: give the axis (axis= or dim=)")
-    if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for a {x.ndim}-d tensor")
-    axis = axis % (x.ndim + 1)
+    axis = _existing_axis(axis, x.ndim, "unsqueeze", extra=1)
     return reshape(x, (*x.shape[:axis], 1, *x.shape[axis:]))
 
 
@@ -311,6 +338,7 @@ def concat(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None =
     tensors = promote(*(as_tensor(t) for t in tensors))
     if not tensors:
         raise ValueError("concat: need at least one tensor")
+    axis = _existing_axis(axis, min(t.ndim for t in tensors), "concat")
     try:
         return Concat.apply(*tensors, axis=axis)
     except ValueError:
@@ -333,7 +361,7 @@ def stack(tensors: Sequence[Any], axis: int | None = None, *, dim: int | None = 
         raise ValueError("stack: need at least one tensor")
     if len({t.shape for t in tensors}) > 1:
         raise shape_error("stack", *(t.shape for t in tensors), detail="differ")
-    return Stack.apply(*tensors, axis=axis % (tensors[0].ndim + 1))
+    return Stack.apply(*tensors, axis=_existing_axis(axis, tensors[0].ndim, "stack", extra=1))
 
 
 def pad(x: Any, pad_width: Any, value: float = 0) -> Tensor:

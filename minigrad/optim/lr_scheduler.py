@@ -90,12 +90,16 @@ class LRScheduler:
         if not isinstance(state_dict, dict) or set(state_dict) != expected:
             found = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
             raise ValueError(f"{name}: expected keys {sorted(expected)}, got {found}")
+        if not isinstance(state_dict["base_lrs"], list | tuple):
+            raise ValueError(f"{name}: base_lrs must be a list, got {state_dict['base_lrs']!r}")
         if len(state_dict["base_lrs"]) != len(self.optimizer.param_groups):
             raise ValueError(
                 f"{name}: the state has {len(state_dict['base_lrs'])} learning rates, the "
                 f"optimizer has {len(self.optimizer.param_groups)} parameter groups"
             )
         type(self)._check(**{k: state_dict[k] for k in self._hyperparameters})
+        for lr in state_dict["base_lrs"]:
+            _check_finite(name, "base_lrs", lr)
         epoch = state_dict["last_epoch"]
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
             raise ValueError(f"{name}: last_epoch must be an int >= 0, got {epoch!r}")
@@ -108,6 +112,13 @@ class LRScheduler:
     @staticmethod
     def _check(**hyperparameters: Any) -> None:
         """Raise ``ValueError`` on invalid hyperparameters (subclasses override)."""
+
+
+def _check_finite(name: str, key: str, value: Any) -> None:
+    """Require a finite real number >= 0 (NaN and infinity would poison every learning rate)."""
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not (real and math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name}: {key} must be a finite number >= 0, got {value!r}")
 
 
 class StepLR(LRScheduler):
@@ -133,8 +144,7 @@ class StepLR(LRScheduler):
     def _check(step_size: Any, gamma: Any) -> None:
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
-        if not (isinstance(gamma, numbers.Real) and gamma >= 0):
-            raise ValueError(f"StepLR: gamma must be a number >= 0, got {gamma!r}")
+        _check_finite("StepLR", "gamma", gamma)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         """``base_lr * gamma ** (epoch // step_size)``."""
@@ -165,8 +175,7 @@ class CosineAnnealingLR(LRScheduler):
     def _check(T_max: Any, eta_min: Any) -> None:
         if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
-        if not (isinstance(eta_min, numbers.Real) and eta_min >= 0):
-            raise ValueError(f"CosineAnnealingLR: eta_min must be a number >= 0, got {eta_min!r}")
+        _check_finite("CosineAnnealingLR", "eta_min", eta_min)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         """``eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``."""

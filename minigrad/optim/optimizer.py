@@ -109,13 +109,15 @@ class Optimizer:
     def _check_number(
         self, key: str, value: Any, low: float, high: float = math.inf, open_high: bool = False
     ) -> None:
-        """Require a real number ``value`` in ``[low, high]`` (``[low, high)`` if ``open_high``)."""
+        """Require a finite real number ``value`` in ``[low, high]`` (``[low, high)`` if
+        ``open_high``); NaN and infinity are refused even when ``high`` is ``math.inf``."""
         real = isinstance(value, int | float | np.integer | np.floating)
-        ok = real and not isinstance(value, bool) and low <= value <= high
+        ok = real and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
         if ok and not (open_high and value == high):
             return
-        interval = f"[{low}, {high}{')' if open_high else ']'}"
-        raise ValueError(f"{self._name}: invalid {key} {value!r}: must be in {interval}")
+        closing = ")" if open_high else "]"
+        rule = f">= {low}" if high == math.inf else f"in [{low}, {high}{closing}"
+        raise ValueError(f"{self._name}: invalid {key} {value!r}: must be a finite number {rule}")
 
     def init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """The state parameter ``p`` of ``group`` starts with: arrays shaped and typed like
@@ -188,6 +190,11 @@ class Optimizer:
             saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
         except (KeyError, TypeError):
             raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups'") from None
+        if not isinstance(saved_groups, list | tuple) or not isinstance(saved_state, dict):
+            raise ValueError(
+                f"{name}: 'param_groups' must be a list and 'state' a dict, got a "
+                f"{type(saved_groups).__name__} and a {type(saved_state).__name__}"
+            )
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"{name}: the state has {len(saved_groups)} parameter groups, "
@@ -199,6 +206,14 @@ class Optimizer:
         for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
             if not isinstance(saved, dict) or "params" not in saved:
                 raise ValueError(f"{name}: group {g} is not a dict with 'params'")
+            indices = saved["params"]
+            if not isinstance(indices, list | tuple) or not all(
+                isinstance(k, int | np.integer) and not isinstance(k, bool) for k in indices
+            ):
+                raise ValueError(
+                    f"{name}: group {g}: 'params' must be a list of parameter indices, "
+                    f"got {indices!r}"[:200]
+                )
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
                     f"{name}: group {g} has {len(saved['params'])} parameters in the state, "

@@ -90,3 +90,14 @@ def test_harness_quick_run_with_the_floor(capsys: pytest.CaptureFixture[str]) ->
     assert train_step.main(argv) == 0
     out = capsys.readouterr().out
     assert "| W2 | floor (NumPy) |" in out and "minor faults/step" in out
+
+
+def test_nan_guard_benchmark_quick_run_writes_nothing(capsys, monkeypatch, tmp_path) -> None:
+    from benchmarks import nan_guard
+
+    monkeypatch.setattr(nan_guard, "OUT", tmp_path / "nan_guard.json")
+    assert nan_guard.main(["--quick"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == list(WORKLOADS)
+    assert "check" in lines[0] and "snapshot" in lines[0]
+    assert not (tmp_path / "nan_guard.json").exists()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
 HTML_PAGE = b"<!DOCTYPE html><html><body><h1>Access denied</h1></body></html>\n"
+TRICKLE_SECONDS = 0.05
 
 
 @dataclass
@@ -18,7 +20,8 @@ class MirrorServer:
     """Serves ``files`` under ``/<mode>/<name>``; the mode decides how each mirror misbehaves.
 
     Modes: ``good`` serves the file; ``html`` answers 200 with an HTML page; ``cut`` announces the
-    full length, sends half the file and closes the connection; ``missing`` answers 404.
+    full length, sends half the file and closes the connection; ``missing`` answers 404;
+    ``trickle`` sends one byte every ``TRICKLE_SECONDS``, until the client hangs up.
     """
 
     port: int
@@ -49,6 +52,16 @@ def _handler(server: MirrorServer) -> type[http.server.BaseHTTPRequestHandler]:
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.close_connection = True
+                return
+            if mode == "trickle":
+                self.close_connection = True
+                for i in range(len(body)):
+                    try:
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up
+                        return
+                    time.sleep(TRICKLE_SECONDS)
                 return
             self.wfile.write(body)
 

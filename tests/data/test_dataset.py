@@ -257,3 +257,31 @@ def test_bad_batch_size(dataset, batch_size):
 def test_bad_seed(dataset, seed):
     with pytest.raises(ValueError, match="seed"):
         DataLoader(dataset, 2, shuffle=True, seed=seed)
+
+
+class _Ragged(Dataset):
+    """Six (image, label) items; item 4's image has a different shape."""
+
+    def __len__(self) -> int:
+        return 6
+
+    def __getitem__(self, i: int):
+        return np.zeros((2, 3) if i != 4 else (2, 4), np.float32), i
+
+
+def test_an_item_of_a_different_shape_is_named_by_index_and_field() -> None:
+    message = (
+        r"DataLoader: dataset item 4 field 0 has shape \(2, 4\), but item 3 field 0 has shape "
+        r"\(2, 3\); the items of a batch must have equal shapes"
+    )
+    with pytest.raises(ValueError, match=message):
+        list(DataLoader(_Ragged(), 3))
+
+
+def test_an_item_with_a_missing_field_is_named() -> None:
+    class Short(_Ragged):
+        def __getitem__(self, i: int):
+            return (np.zeros(3),) if i == 2 else (np.zeros(3), i)
+
+    with pytest.raises(ValueError, match="dataset item 2 is not a tuple of 2 fields like item 0"):
+        list(DataLoader(Short(), 3))

@@ -1,16 +1,17 @@
-"""load_digits: the embedded UCI digits, read with NumPy from scikit-learn's wheel."""
+"""load_digits: the UCI digits shipped inside minigrad (two IDX files and their licence)."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from support import subprocess_env
 
 from minigrad.data import digits, load_digits
+from minigrad.data.idx import read_idx, write_idx
 
 TRAIN_PER_CLASS = [143, 146, 142, 147, 145, 146, 145, 144, 140, 144]
 TEST_PER_CLASS = [35, 36, 35, 36, 36, 36, 36, 35, 34, 36]
@@ -29,21 +30,48 @@ def test_shapes_dtypes_range_and_documented_counts(split, per_class):
     assert set(np.unique(images * 16)) <= set(range(17))  # 17 grey levels
 
 
+def _sklearn_table() -> np.ndarray:
+    """scikit-learn's copy of the digits (the file minigrad's were converted from)."""
+    sklearn = pytest.importorskip("sklearn")
+    csv = Path(sklearn.__file__).parent / "datasets" / "data" / "digits.csv.gz"
+    return np.loadtxt(csv, delimiter=",", dtype=np.int64)
+
+
 def test_split_is_deterministic_disjoint_and_complete():
     x_train, y_train = load_digits("train")
     x_test, y_test = load_digits("test")
-    table = np.loadtxt(digits._digits_file(), delimiter=",")
-    assert len(x_train) + len(x_test) == len(table) == 1797
-    test = np.zeros(len(table), dtype=bool)
+    pixels = read_idx(digits.IMAGES_FILE).reshape(-1, 64)
+    labels = read_idx(digits.LABELS_FILE)
+    assert len(x_train) + len(x_test) == len(labels) == 1797
+    test = np.zeros(len(labels), dtype=bool)
     for digit in range(10):
-        test[np.flatnonzero(table[:, 64] == digit)[4::5]] = True
-    np.testing.assert_array_equal(x_test.reshape(-1, 64) * 16, table[test, :64])
-    np.testing.assert_array_equal(x_train.reshape(-1, 64) * 16, table[~test, :64])
-    np.testing.assert_array_equal(y_train, table[~test, 64])
+        test[np.flatnonzero(labels == digit)[4::5]] = True
+    np.testing.assert_array_equal(x_test.reshape(-1, 64) * 16, pixels[test])
+    np.testing.assert_array_equal(x_train.reshape(-1, 64) * 16, pixels[~test])
+    np.testing.assert_array_equal(y_train, labels[~test])
     np.testing.assert_array_equal(load_digits("test")[1], y_test)
 
 
+def test_shipped_files_are_scikit_learns_digits_converted(tmp_path):
+    """The one-time conversion, repeated: the same rows, values and order, the same bytes."""
+    table = _sklearn_table()
+    images = write_idx(tmp_path / "i.gz", table[:, :64].reshape(-1, 8, 8).astype(np.uint8))
+    labels = write_idx(tmp_path / "l.gz", table[:, 64].astype(np.uint8))
+    assert images.read_bytes() == digits.IMAGES_FILE.read_bytes()
+    assert labels.read_bytes() == digits.LABELS_FILE.read_bytes()
+
+
+def test_attribution_and_licence_ship_beside_the_data():
+    readme = (digits.FOLDER / "README.md").read_text()
+    for words in ("E. Alpaydin and C. Kaynak", "https://doi.org/10.24432/C50P49", "CC BY 4.0"):
+        assert words in readme
+    licence = (digits.FOLDER / "LICENSE.txt").read_text()
+    assert licence.startswith("Attribution 4.0 International")
+    assert "Section 1 -- Definitions." in licence
+
+
 def test_matches_scikit_learn():
+    pytest.importorskip("sklearn")
     from sklearn.datasets import load_digits as sklearn_load_digits
 
     reference = sklearn_load_digits()
@@ -65,15 +93,18 @@ def test_calls_return_fresh_arrays():
     assert again.min() == 0.0 and again_labels.min() == 0
 
 
-def test_missing_scikit_learn_says_which_extra_to_install(monkeypatch):
-    real_find_spec = importlib.util.find_spec
+def test_loads_with_scikit_learn_unimportable():
+    code = (
+        "import sys; sys.modules['sklearn'] = None; from minigrad.data import load_digits; "
+        "print(load_digits('train')[0].shape)"
+    )
+    assert run_python(code) == "(1442, 1, 8, 8)"
 
-    def find_spec(name, *args, **kwargs):
-        return None if name == "sklearn" else real_find_spec(name, *args, **kwargs)
 
-    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    with pytest.raises(ModuleNotFoundError, match=r"pip install 'minigrad\[data\]'"):
-        load_digits()
+def test_the_data_files_are_in_the_wheel():
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    assert 'packages = ["minigrad"]' in pyproject  # hatchling ships every file under it
+    assert (digits.FOLDER / "images-idx3-ubyte.gz").stat().st_size < 50_000
 
 
 def test_unknown_split():
@@ -81,13 +112,17 @@ def test_unknown_split():
         load_digits("val")
 
 
+def run_python(code: str) -> str:
+    env = subprocess_env()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return out.stdout.strip()
+
+
 def test_import_and_load_do_not_import_scikit_learn_or_the_network_stack():
     code = (
         "import sys, minigrad.data as d; d.load_digits(); "
         "print(sorted(m for m in ('sklearn', 'urllib.request') if m in sys.modules))"
     )
-    env = subprocess_env()
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    )
-    assert out.stdout.strip() == "[]"
+    assert run_python(code) == "[]"

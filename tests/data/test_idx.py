@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -60,7 +61,7 @@ def test_truncated_payload_says_what_the_header_promised(tmp_path):
 def test_trailing_data_is_corrupt(tmp_path):
     path = tmp_path / "long.gz"
     path.write_bytes(gzip.compress(raw_idx(0x801, (3,), bytes(4))))
-    with pytest.raises(DatasetError, match=r"payload has 4 bytes \(trailing data"):
+    with pytest.raises(DatasetError, match=r"payload has more \(trailing data after the array\)"):
         read_idx(path)
 
 
@@ -111,3 +112,36 @@ def test_gzip_output_is_reproducible(tmp_path):
     a = write_idx(tmp_path / "a.gz", array).read_bytes()
     b = write_idx(tmp_path / "b.gz", array).read_bytes()
     assert a == b
+
+
+def test_dimensions_whose_product_overflows_int64_are_refused(tmp_path):
+    # 65536**4 = 2**64 wraps to 0 in int64, which matched an empty payload
+    path = tmp_path / "overflow.idx"
+    path.write_bytes(raw_idx(0x804, (65536,) * 4, b""))
+    with pytest.raises(DatasetError, match=r"\(18446744073709551616 bytes of payload\)"):
+        read_idx(path)
+
+
+def test_a_header_promising_more_than_the_gzip_can_inflate_is_refused_unread(tmp_path):
+    path = tmp_path / "liar.gz"
+    path.write_bytes(gzip.compress(raw_idx(0x801, (10**9,), bytes(10))))
+    with pytest.raises(DatasetError, match="more than the file can hold"):
+        read_idx(path)
+
+
+def test_a_small_gzip_inflating_to_200_mb_is_refused_without_inflating_it(tmp_path):
+    path = tmp_path / "bomb.gz"
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(raw_idx(0x801, (10,), bytes(10)))
+        zeros = bytes(2**20)
+        for _ in range(200):
+            f.write(zeros)
+    assert path.stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match="trailing data after the array"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 2**20

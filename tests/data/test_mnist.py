@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import os
 import struct
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -168,6 +169,18 @@ def test_error_lists_every_mirror_tried(fake, monkeypatch, dead_mirror):
         assert mirror + "t10k-images-idx3-ubyte.gz" in message
     assert "Connection refused" in message or "URLError" in message
     assert "HTTP Error 404" in message
+    assert cache_listing() == []
+
+
+def test_a_server_that_trickles_bytes_is_given_up_by_the_overall_deadline(fake, monkeypatch):
+    # Each byte comes well within the per-read timeout; only the overall deadline can stop it.
+    monkeypatch.setattr(download_module, "DEFAULT_TIMEOUT", 1.0)
+    use_mirrors(monkeypatch, fake.server.url("trickle"))
+    began = time.monotonic()
+    with pytest.raises(DatasetError, match=r"gave up after 1 s with \d+ of \d+ bytes") as info:
+        load_mnist("test", download=True)
+    assert time.monotonic() - began < 10
+    assert "slower than 20 kB/s" in str(info.value)
     assert cache_listing() == []
 
 
