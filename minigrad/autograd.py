@@ -123,6 +123,49 @@ class enable_grad(_SetGradMode):
 
 
 # ---------------------------------------------------------------------------------------------
+# what watches the engine (hooks, traces, anomaly mode): nothing, unless asked
+# ---------------------------------------------------------------------------------------------
+class _Observer(threading.local):
+    """The object watching this thread's operations, or ``None``.
+
+    ``minigrad._watch`` sets it while a trace, anomaly mode or layer hooks need to see every
+    op: ``forward(cls, ctx, inputs, attrs)`` then runs each op's forward and
+    ``rule(node, grad)`` each backward rule, in place of the engine calling them directly.
+    """
+
+    active: Any = None
+
+
+_observer = _Observer()
+
+# Tensor.register_hook: id of the node or leaf whose gradient is hooked -> {handle id: hook}.
+# minigrad.hooks keeps it, and drops an entry when its node or leaf is freed.
+_grad_hooks: dict[int, dict[int, Callable[[np.ndarray], Any]]] = {}
+
+
+def _run_grad_hooks(at: int, g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``g`` passed through the hooks registered on the place ``at``, in order.
+
+    Each hook sees a read-only view (a gradient may be shared with other inputs) and may return
+    a replacement of the same shape.
+    """
+    for hook in list(_grad_hooks.get(at, {}).values()):
+        view = g.view()
+        view.flags.writeable = False
+        result = hook(view)
+        if result is None or result is view:
+            continue
+        result = np.asarray(result.data if isinstance(result, Tensor) else result)
+        if result.shape != shape:
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                f"{result.shape} for a tensor of shape {shape}"
+            )
+        g = result.astype(g.dtype, copy=False)
+    return g
+
+
+# ---------------------------------------------------------------------------------------------
 # Function and Node
 # ---------------------------------------------------------------------------------------------
 class Node:
@@ -142,11 +185,15 @@ class Node:
         versions: for each saved array that is an input's or the output's data, the tensor's
             version counter, its value at the forward, and what the array was; ``backward``
             refuses to run the rule if one of them moved (the array was changed in place).
+
+    While something watches the engine (a trace, anomaly mode), the forward also leaves a
+    private ``_origin``: the layer call the op ran in and, in anomaly mode, the user's line.
     """
 
     __slots__ = (
         "__dict__",
         "__weakref__",
+        "_origin",
         "dtype",
         "edges",
         "function",
@@ -245,7 +292,12 @@ class Function:
         else:
             edges = (None,) * len(inputs)
         ctx = Node(cls, edges, record)
-        out = cls.forward(ctx, *[t.data if isinstance(t, Tensor) else t for t in inputs], **attrs)
+        watch = _observer.active
+        if watch is None:
+            arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
+            out = cls.forward(ctx, *arrays, **attrs)
+        else:
+            out = watch.forward(cls, ctx, inputs, attrs)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor._wrap(out, ctx if record and out.dtype.kind == "f" else None)
@@ -423,6 +475,8 @@ def backward(
             leaf_grads[at] = g
             leaves[at] = leaf
 
+    watch = _observer.active
+    hooked = bool(_grad_hooks)
     for root, g in zip(roots, grads, strict=True):
         if type(root) is not Node:
             deliver_to_leaf(root, g)
@@ -457,6 +511,8 @@ def backward(
         g = node_grads.pop(id(node), None)
         if g is None or id(node) not in wanted:
             continue
+        if hooked and id(node) in _grad_hooks:
+            g = _run_grad_hooks(id(node), g, node.shape)
         if id(node) in capture_ids:
             captured[id(node)] = g
             if id(node) in stop:
@@ -465,7 +521,7 @@ def backward(
             raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
         if node.versions:
             _check_versions(node)
-        grads_in = node.function.backward(node, g)
+        grads_in = node.function.backward(node, g) if watch is None else watch.rule(node, g)
         if type(grads_in) is not tuple:
             grads_in = (grads_in,)
         if not retain_graph:
@@ -483,6 +539,12 @@ def backward(
                 node_grads[at] = node_grads[at] + gi if at in node_grads else gi
             else:
                 deliver_to_leaf(edge, _fit(gi, edge.data.shape, edge.data.dtype, node, i))
+
+    # A leaf's hooks see its total gradient of this pass, before it is accumulated.
+    if hooked:
+        for at, leaf in leaves.items():
+            if at in _grad_hooks:
+                leaf_grads[at] = _run_grad_hooks(at, leaf_grads[at], leaf.data.shape)
 
     # Leaves are written last so that no gradient array is mutated while the walk may still
     # read it. A stored gradient must be a writable array that no other tensor holds.
