@@ -4,7 +4,7 @@
 from minigrad.tensor import Tensor, from_numpy, tensor
 
 # isort: split
-from minigrad import data, functional, gradcheck, kernels, nn, optim
+from minigrad import data, diagnostics, functional, gradcheck, kernels, nn, optim
 from minigrad.anomaly import AnomalyError, detect_anomaly
 from minigrad.autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.creation import arange, eye, ones, ones_like, rand, randn, zeros, zeros_like
@@ -32,6 +32,7 @@ __all__ = [
     "concat",
     "data",
     "detect_anomaly",
+    "diagnostics",
     "draw_graph",
     "enable_grad",
     "eye",

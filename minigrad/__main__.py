@@ -81,6 +81,12 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume", action="store_true", help="continue from the checkpoint in --out"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the final result")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="watch gradient health: print the report and write diagnostics.txt/.json and "
+        "plots into --out",
+    )
 
 
 def _load(args: argparse.Namespace) -> tuple[tuple, tuple]:
@@ -101,7 +107,7 @@ def _load(args: argparse.Namespace) -> tuple[tuple, tuple]:
 def train(args: argparse.Namespace) -> int:
     """Train the chosen model and print the test accuracy; returns the exit status."""
     import minigrad as mg
-    from minigrad import models, nn, optim
+    from minigrad import diagnostics, models, nn, optim
     from minigrad.data import DataLoader, TensorDataset
     from minigrad.train import evaluate, fit
 
@@ -133,6 +139,7 @@ def train(args: argparse.Namespace) -> int:
         f"{args.dataset}: {len(x_train):,} train / {len(x_test):,} test images of "
         f"{image_shape[1]}x{image_shape[2]}, {epochs} epochs, {args.optimizer} lr {lr:g}"
     )
+    diagnosis = diagnostics.Diagnostics(model) if args.diagnose else False
     began = time.perf_counter()
     history = fit(
         model,
@@ -145,6 +152,7 @@ def train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         checkpoint=checkpoint,
         resume=args.resume,
+        diagnose=diagnosis,
     )
     seconds = time.perf_counter() - began
     result = evaluate(model, test_loader, nn.CrossEntropyLoss())
@@ -160,6 +168,8 @@ def train(args: argparse.Namespace) -> int:
         f"saved {checkpoint}, {out / 'history.json'}, {out / 'history.csv'}"
         + (f", {out / 'curves.png'}" if plotted else " (install minigrad[plot] for curves.png)")
     )
+    if diagnosis:
+        print(f"\n{diagnosis.report()}\n(also in {out / 'diagnostics.txt'}, with plots)")
     return 0
 
 

@@ -27,17 +27,28 @@ class AnomalyError(RuntimeError):
 
     Attributes: ``op`` (its name), ``phase`` (``"forward"`` or ``"backward"``), ``layer``
     (the name of the layer it ran in, or ``None``), ``site`` (``file:line: source`` of the
-    user code that created it) and ``inputs`` (one line of statistics per input).
+    user code that created it, ``None`` if that ran outside anomaly mode), ``inputs`` (one line
+    of statistics per input at the forward) and ``details`` (the output, or the gradients
+    arriving and leaving, that held the NaN or infinity).
     """
 
     def __init__(
-        self, op: str, phase: str, layer: str | None, site: str | None, inputs: list[str]
+        self,
+        op: str,
+        phase: str,
+        layer: str | None,
+        site: str | None,
+        inputs: list[str],
+        details: list[str],
     ) -> None:
-        self.op, self.phase, self.layer, self.site, self.inputs = op, phase, layer, site, inputs
+        self.op, self.phase, self.layer, self.site = op, phase, layer, site
+        self.inputs, self.details = inputs, details
         where = f" in layer {layer}" if layer else ""
         lines = [f"{op} produced NaN or infinity in its {phase} pass{where}"]
         lines.append(f"  created at {site}" if site else "  created outside anomaly mode")
-        lines += [f"  {line}" for line in inputs]
+        if not inputs and phase == "backward":
+            lines.append("  input statistics unknown: the forward ran outside anomaly mode")
+        lines += [f"  {line}" for line in (*inputs, *details)]
         super().__init__("\n".join(lines))
 
 
@@ -84,13 +95,12 @@ class detect_anomaly(_watch.Watcher):
             lines += [f"gradient for input {i}: {_watch.statistics(grads[i])}" for i in bad]
             self._raise(node, "backward", lines)
 
-    def _raise(self, node: Node, phase: str, extra: list[str]) -> None:
+    def _raise(self, node: Node, phase: str, details: list[str]) -> None:
         origin = _watch.origin(node)
         layer = None
         if origin is not None and origin.layer is not None:
             layer = self.names.get(id(origin.layer)) or type(origin.layer).__name__
         stats = origin.inputs if origin is not None and origin.inputs is not None else []
-        lines = [f"input {i}: {s}" for i, s in enumerate(stats) if s is not None]
-        if phase == "backward" and not stats:
-            lines.append("input statistics unknown: the forward ran outside anomaly mode")
-        raise AnomalyError(node.name, phase, layer, origin.site if origin else None, lines + extra)
+        inputs = [f"input {i}: {s}" for i, s in enumerate(stats) if s is not None]
+        site = origin.site if origin is not None else None
+        raise AnomalyError(node.name, phase, layer, site, inputs, details)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad import diagnostics
 from minigrad import random as mg_random
 from minigrad.autograd import no_grad
 from minigrad.serialization import load, save
@@ -293,6 +294,7 @@ def fit(
     progress: bool = True,
     checkpoint: str | Path | None = None,
     resume: bool = False,
+    diagnose: bool | diagnostics.Diagnostics = False,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs (in total, counting resumed ones).
 
@@ -308,6 +310,10 @@ def fit(
         resume: load ``checkpoint`` into the given (fresh) objects first and continue from its
             epoch; the result is bit-identical to an uninterrupted run.
         progress: show a progress bar on a terminal and one line per epoch; False is silent.
+        diagnose: watch the model's gradient health (:mod:`minigrad.diagnostics`) and write
+            the report, records and plots next to ``checkpoint`` (``diagnostics.txt``,
+            ``.json``, ``-*.png``); True needs a checkpoint, or pass a ``Diagnostics`` of
+            the model to read the results in code.
 
     Example:
         >>> import minigrad.nn as nn, minigrad.optim as optim
@@ -327,6 +333,7 @@ def fit(
     callbacks = list(callbacks or [])
     buffers = list(model.buffers()) if hasattr(model, "buffers") else []
     bar = _Progress(progress, epochs)
+    diagnosis = diagnostics.for_fit(model, diagnose, checkpoint)
     for epoch in range(start + 1, epochs + 1):
         model.train()
         lr = optimizer.param_groups[0]["lr"]
@@ -365,4 +372,6 @@ def fit(
         requests = [callback(history) for callback in callbacks]  # every callback runs
         if any(request is True for request in requests):
             break
+    if diagnosis is not None:
+        diagnosis.finish(checkpoint)
     return history
