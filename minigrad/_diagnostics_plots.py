@@ -44,13 +44,17 @@ def _histograms(figure: Any, diag: Any, what: str) -> Any:
     if not names:
         return None
     rows = math.ceil(len(names) / COLUMNS)
-    fig = figure(figsize=(3.2 * min(len(names), COLUMNS), 2.4 * rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, min(len(names), COLUMNS), squeeze=False)).ravel()
+    fig = figure(figsize=(3.2 * min(len(names), COLUMNS), 2.2 * rows + 0.6))
+    axes = fig.subplots(rows, min(len(names), COLUMNS), squeeze=False).ravel()
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.06, top=1 - 0.5 / (2.2 * rows + 0.6))
+    fig.subplots_adjust(hspace=0.55, wspace=0.25)
     kinds = {name: type(layer).__name__ for name, layer in diag.layers}
     for ax, name in zip(axes, names, strict=False):
         values = samples[name]
         finite = values[np.isfinite(values)]
-        ax.hist(finite, bins=50, color="#3e64a8" if what == "activations" else "#d7191c")
+        counts, edges = np.histogram(finite, bins=50)
+        color = "#3e64a8" if what == "activations" else "#d7191c"
+        ax.stairs(counts, edges, fill=True, color=color)  # one patch, not one per bar
         ax.set_title(f"{name} ({kinds[name]})", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.text(

@@ -63,7 +63,7 @@ class Thresholds:
 
     vanishing: float = 1e-2
     exploding: float = 1e2
-    dead: float = 0.25
+    dead: float = 0.5
     saturated: float = 0.25
     saturation_margin: float = 0.01
 
@@ -454,10 +454,10 @@ class Diagnostics:
         if kind == "exploding":
             return (
                 "Each layer (or time step) multiplies the gradient up on its way back, so one "
-                "step can throw the weights far away (and a loss to infinity). Clip the "
-                "gradient norm (minigrad.optim.clip_grad_norm) to bound each step; the lasting "
-                "fix is smaller weights (for a recurrent cell, recurrent weights of spectral "
-                "radius near 1) or a lower learning rate."
+                "step can throw the weights far away (and the loss to infinity). Clip the "
+                "gradient norm (minigrad.optim.clip_grad_norm) to bound each step, and start "
+                "from smaller weights; over long sequences, gated cells (LSTM, GRU) keep the "
+                "gradient from exploding or vanishing."
             )
         if kind == "dead_relu":
             return (
