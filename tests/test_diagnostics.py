@@ -189,11 +189,11 @@ def test_records_report_and_thresholds(digits) -> None:
     assert diag.steps == 5
     assert sorted({r.step for r in diag.records}) == [1, 3, 5]
     assert all(isinstance(r, LayerRecord) for r in diag.records)
-    first = [r for r in diag.records if r.layer == "0"][0]
+    first = next(r for r in diag.records if r.layer == "0")
     assert first.kind == "Linear" and first.grad_norm > 0 and first.weight_norm > 0
     assert 0 < first.update_ratio < 1  # measured when the next step began
     assert [r.update_ratio for r in diag.records if r.layer == "0"][-1] is not None  # at detach
-    sigmoid = [r for r in diag.records if r.layer == "1"][0]
+    sigmoid = next(r for r in diag.records if r.layer == "1")
     assert 0.3 < sigmoid.act_mean < 0.7 and sigmoid.saturated == 0.0 and sigmoid.grad_norm is None
     report = diag.report()
     assert report.startswith(
@@ -291,9 +291,9 @@ def test_fit_diagnose_writes_next_to_the_checkpoint(digits, tmp_path: Path) -> N
 @pytest.mark.slow
 def test_the_command_line_diagnoses_and_writes_the_files(tmp_path: Path) -> None:
     env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl")}
+    command = ["train", "--model", "mlp", "--epochs", "1", "--diagnose", "--quiet", "--out", "out"]
     result = subprocess.run(
-        [sys.executable, "-m", "minigrad", "train", "--model", "mlp", "--epochs", "1"]
-        + ["--diagnose", "--quiet", "--out", "out"],
+        [sys.executable, "-m", "minigrad", *command],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -97,7 +97,7 @@ def test_layers_collapse_into_one_box_per_call_and_expand_on_request(rng) -> Non
     params = [lines[0] for kind, _, lines in expanded["boxes"].values() if kind == "param"]
     assert sorted(params) == sorted(n for n, _ in model.named_parameters())
     ops = [lines for kind, _, lines in expanded["boxes"].values() if kind == "op"]
-    assert ["ReLU", "in 1"] == ops[1][:2]
+    assert ops[1][:2] == ["ReLU", "in 1"]
     one = parse(mg.draw_graph(trace, expand=["2"]))
     assert {lines[0] for kind, _, lines in one["boxes"].values() if kind == "param"} == {
         "2.weight",

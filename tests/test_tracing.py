@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -83,7 +85,7 @@ def test_the_trace_reproduces_the_hand_calculation_row_by_row(hand_trace) -> Non
         for name, values in numbers.items():
             np.testing.assert_array_equal(sent[name], values, err_msg=f"row {row.step}: {name}")
     # what arrives at a row's output is what the row before sent to it
-    for before, row in zip(backward, backward[1:], strict=False):
+    for before, row in itertools.pairwise(backward):
         sent = {v.name: v for v in before.inputs if v is not None}
         np.testing.assert_array_equal(row.output.values, sent[row.node].values)
 
