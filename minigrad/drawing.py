@@ -36,7 +36,7 @@ from minigrad.tracing import Trace, Value
 __all__ = ["draw_graph"]
 
 CHAR_WIDTH, LINE_HEIGHT, PAD = 7.2, 15.0, 8.0  # monospace 12px
-GAP_X, GAP_Y, MARGIN = 28.0, 46.0, 20.0
+GAP_X, GAP_Y, MARGIN = 28.0, 40.0, 20.0
 DUMMY_WIDTH = 10.0
 NO_GRAD_COLOR, ZERO_COLOR = "#5f6368", "#b0b4b9"
 # blue -> light -> red, for log gradient magnitude from the smallest to the largest drawn
@@ -243,10 +243,9 @@ def _box_text(
         name = key[last.name][0]
         kinds = list(dict.fromkeys(op.op for op in group))
         ops = ", ".join(kinds[:3]) + (", ..." if len(kinds) > 3 else "")
-        lines = [name] + ([ops] if ops != name else [])
+        lines = [name, (f"{ops} " if ops != name else "") + _shape(last.shape)]
     else:
-        lines = [last.op] + ([f"in {last.layers[-1]}"] if last.layers else [])
-    lines.append(_shape(last.shape))
+        lines = [last.op, _shape(last.shape) + (f" in {last.layers[-1]}" if last.layers else "")]
     if value is not None and value.values is not None and value.values.size <= 4:
         lines.append("= " + value.describe())
     if last.grad is not None:

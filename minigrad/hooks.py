@@ -292,13 +292,19 @@ PLUMBING = frozenset({LayerCall, EnterLayer, LeaveLayer})
 PASS_THROUGH = frozenset({EnterLayer, LeaveLayer})
 
 
-def enter_call(layer: Any, inputs: tuple, flat: list[Any]) -> tuple[_Call | None, list[Any]]:
-    """Route a hooked layer's differentiable inputs (``flat``: ``inputs`` flattened) through
-    one :class:`LayerCall`. Returns the call (``None`` when no input can carry a gradient) and
-    the flattened inputs ``forward`` should see."""
-    differentiable = [i for i, x in enumerate(flat) if isinstance(x, Tensor) and x.requires_grad]
-    if not differentiable:
-        return None, flat
+def enter_call(layer: Any, inputs: tuple, flat: list[Any]) -> tuple[_Call, list[Any]]:
+    """Route a hooked layer's inputs that require grad (``flat``: ``inputs`` flattened) through
+    one :class:`LayerCall`; returns the call and the flattened inputs ``forward`` should see.
+
+    Data (the stand-ins ``Layer`` makes for arrays and tensors without ``requires_grad``) is
+    not routed: its ``grad_input`` is ``None``, as in PyTorch, and no gradient is computed for
+    it just for the hook.
+    """
+    differentiable = [
+        i
+        for i, x in enumerate(flat)
+        if isinstance(x, Tensor) and x.requires_grad and (x._node is not None or x._accumulates)
+    ]
     call = _Call(layer, inputs, differentiable)
     call.gate = LayerCall.apply(_ALWAYS, *(flat[i] for i in differentiable), call=call)
     routed = list(flat)
@@ -310,7 +316,9 @@ def enter_call(layer: Any, inputs: tuple, flat: list[Any]) -> tuple[_Call | None
 
 def leave_call(call: _Call, output: Any, flat: list[Any]) -> list[Any]:
     """Route the differentiable outputs of a hooked call (``flat``: ``output`` flattened)
-    through :class:`LeaveLayer`; the flattened outputs the caller gets."""
+    through :class:`LeaveLayer`; the flattened outputs the caller gets. The call's hooks run
+    once the gradients of the routed inputs are known, or, when no input is routed, once
+    those of the outputs are."""
     call.output = output
     return [
         _same_memory(LeaveLayer.apply(call.gate, y, call=call, index=j), y)

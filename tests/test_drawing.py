@@ -97,7 +97,7 @@ def test_layers_collapse_into_one_box_per_call_and_expand_on_request(rng) -> Non
     params = [lines[0] for kind, _, lines in expanded["boxes"].values() if kind == "param"]
     assert sorted(params) == sorted(n for n, _ in model.named_parameters())
     ops = [lines for kind, _, lines in expanded["boxes"].values() if kind == "op"]
-    assert ops[1][:2] == ["ReLU", "in 1"]
+    assert ops[1][:2] == ["ReLU", "(5, 4) in 1"]
     one = parse(mg.draw_graph(trace, expand=["2"]))
     assert {lines[0] for kind, _, lines in one["boxes"].values() if kind == "param"} == {
         "2.weight",
@@ -168,7 +168,7 @@ def test_an_unrolled_cell_is_one_box_per_step_with_its_nested_layer_inside(rng) 
     graph = parse(mg.draw_graph(trace))
     cells = [lines for kind, _, lines in graph["boxes"].values() if kind == "layer"]
     assert len(cells) == 4
-    assert cells[0][:2] == ["cell", "MatMul, Add, Tanh"]
+    assert cells[0][:2] == ["cell", "MatMul, Add, Tanh (2, 3)"]
     shared = [lines[0] for kind, _, lines in graph["boxes"].values() if kind == "param"]
     assert sorted(shared) == ["cell.w_hh", "cell.w_xh"]  # used by every step: drawn once
     assert_no_overlap(graph["boxes"])

@@ -229,7 +229,7 @@ class Step(nn.Layer):
 
 def test_backward_hooks_and_layer_backward_keep_nested_structures(rng) -> None:
     layer = Step().to("float64")
-    x, h, c = (mg.tensor(rng.standard_normal((2, 3)), dtype="float64") for _ in range(3))
+    x, h, c = (f64(rng, 2, 3) for _ in range(3))
     g_y, g_c = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
     expected = layer(x, (h, c)) and layer.backward((g_y, (None, g_c)))
     layer.zero_grad()
@@ -246,6 +246,14 @@ def test_backward_hooks_and_layer_backward_keep_nested_structures(rng) -> None:
     ):
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(hooked, want)
+    fired.clear()
+    data = (x.detach(), (h.detach(), c))  # only c requires grad now
+    layer(data[0], data[1])
+    grad_x, (grad_h, grad_c) = layer.backward((g_y, (None, g_c)))
+    grad_input = fired[0][0]
+    assert grad_input[0] is None and grad_input[1][0] is None  # as in PyTorch: data gets None
+    np.testing.assert_array_equal(grad_input[1][1], grad_c)
+    np.testing.assert_array_equal(grad_x, _flat(expected)[0])  # layer.backward still returns it
 
 
 def _flat(tree):

@@ -470,8 +470,9 @@ class Layer:
 
         Both come as ndarrays in the structure of the call's inputs and output, as tuples
         (``(g,)`` for one tensor): ``grad_input`` holds dL/d input for each positional input
-        (``None`` where no gradient is needed, such as data or class targets), ``grad_output``
-        dL/d output (``None`` for an output the loss does not use). The hook may return a
+        (``None`` for inputs that do not require grad, such as data or class targets, and
+        where no gradient is needed), ``grad_output`` dL/d output (``None`` for an output
+        the loss does not use). The hook may return a
         replacement ``grad_input`` in the same structure. It runs for ``loss.backward()`` and
         ``layer.backward()`` alike, once per call of the layer that the gradient reaches.
         Returns a removable handle.
