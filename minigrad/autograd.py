@@ -128,9 +128,9 @@ class enable_grad(_SetGradMode):
 class _Observer(threading.local):
     """The object watching this thread's operations, or ``None``.
 
-    ``minigrad._watch`` sets it while a trace, anomaly mode or layer hooks need to see every
-    op: ``forward(cls, ctx, inputs, attrs)`` then runs each op's forward and
-    ``rule(node, grad)`` each backward rule, in place of the engine calling them directly.
+    ``minigrad._watch`` sets it while a trace or anomaly mode is on: ``forward(cls, ctx,
+    inputs, attrs)`` then runs each op's forward and ``rule(node, grad)`` each backward rule,
+    in place of the engine calling them directly, and ``Layer`` tells it which layer runs.
     """
 
     active: Any = None

@@ -472,10 +472,9 @@ class Layer:
         (``(g,)`` for one tensor): ``grad_input`` holds dL/d input for each positional input
         (``None`` for inputs that do not require grad, such as data or class targets, and
         where no gradient is needed), ``grad_output`` dL/d output (``None`` for an output
-        the loss does not use). The hook may return a
-        replacement ``grad_input`` in the same structure. It runs for ``loss.backward()`` and
-        ``layer.backward()`` alike, once per call of the layer that the gradient reaches.
-        Returns a removable handle.
+        the loss does not use). The hook may return a replacement ``grad_input`` in the same
+        structure. It runs for ``loss.backward()`` and ``layer.backward()`` alike, once per
+        call of the layer that the gradient reaches. Returns a removable handle.
 
         Example:
             >>> import minigrad.nn as nn
