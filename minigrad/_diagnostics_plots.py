@@ -44,10 +44,11 @@ def _histograms(figure: Any, diag: Any, what: str) -> Any:
     if not names:
         return None
     rows = math.ceil(len(names) / COLUMNS)
-    fig = figure(figsize=(3.2 * min(len(names), COLUMNS), 2.2 * rows + 0.6))
+    height = 2.2 * rows + 0.8
+    fig = figure(figsize=(3.2 * min(len(names), COLUMNS), height))
     axes = fig.subplots(rows, min(len(names), COLUMNS), squeeze=False).ravel()
-    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.06, top=1 - 0.5 / (2.2 * rows + 0.6))
-    fig.subplots_adjust(hspace=0.55, wspace=0.25)
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.4 / height, top=1 - 0.75 / height)
+    fig.subplots_adjust(hspace=0.6, wspace=0.25)
     kinds = {name: type(layer).__name__ for name, layer in diag.layers}
     for ax, name in zip(axes, names, strict=False):
         values = samples[name]
@@ -57,6 +58,7 @@ def _histograms(figure: Any, diag: Any, what: str) -> Any:
         ax.stairs(counts, edges, fill=True, color=color)  # one patch, not one per bar
         ax.set_title(f"{name} ({kinds[name]})", fontsize=9)
         ax.tick_params(labelsize=7)
+        ax.locator_params(axis="x", nbins=4)
         ax.text(
             0.98,
             0.95,
@@ -69,7 +71,7 @@ def _histograms(figure: Any, diag: Any, what: str) -> Any:
     for ax in axes[len(names) :]:
         ax.set_visible(False)
     label = "activations (layer outputs)" if what == "activations" else "dL/d output"
-    fig.suptitle(f"{label} at step {diag.steps}", fontsize=10)
+    fig.suptitle(f"{label} at step {diag.steps} (each plot has its own scale)", fontsize=10)
     return fig
 
 

@@ -252,11 +252,12 @@ class Diagnostics:
         y = _first_array(output)
         if y is None or y.dtype.kind != "f":
             return
+        values = _in_memory_order(y)
         sums = step.sums.setdefault(name, [0.0, 0.0, 0])
-        sums[0] += float(y.sum(dtype=np.float64))
-        sums[1] += float(np.square(y, dtype=np.float64).sum())
+        sums[0] += float(values.sum(dtype=np.float64))
+        sums[1] += _sum_of_squares(values)
         sums[2] += y.size
-        self.samples["activations"][name] = _sample(y)
+        self.samples["activations"][name] = _sample(values)
         if isinstance(layer, ReLU) and y.ndim >= 2:
             # a unit (feature or channel) is alive if it is positive for some example
             alive = (y > 0).any(axis=tuple(i for i in range(y.ndim) if i != 1))
@@ -274,13 +275,14 @@ class Diagnostics:
         g = _first_array(grad_output)
         if step is None or name is None or g is None:
             return
-        self.samples["gradients"][name] = _sample(g)
+        values = _in_memory_order(g)
+        self.samples["gradients"][name] = _sample(values)
         if id(layer) in self._flow_layers:
-            step.flow.append((name, float(np.sqrt(np.mean(np.square(g, dtype=np.float64))))))
+            step.flow.append((name, math.sqrt(_sum_of_squares(values) / max(values.size, 1))))
 
     def _param_grad(self, name: str, grad: np.ndarray) -> None:
         if self._current is not None:
-            square = float(np.square(grad, dtype=np.float64).sum())
+            square = _sum_of_squares(_in_memory_order(grad))
             self._current.grads[name] = self._current.grads.get(name, 0.0) + square
 
     def _measure_update(self) -> None:
@@ -297,8 +299,8 @@ class Diagnostics:
         for (name, p), (before, version) in zip(self._params, weights, strict=True):
             if p.version != version and p.data.shape == before.shape:
                 sums = change.setdefault(name, [0.0, 0.0])
-                sums[0] += float(np.square(p.data - before, dtype=np.float64).sum())
-                sums[1] += float(np.square(before, dtype=np.float64).sum())
+                sums[0] += _sum_of_squares(_in_memory_order(p.data - before))
+                sums[1] += _sum_of_squares(_in_memory_order(before))
         for record in self.records:
             if record.step == step.number and record.layer in change:
                 moved, size = change[record.layer]
@@ -321,7 +323,7 @@ class Diagnostics:
                 record.grad_norm = math.sqrt(step.grads[name])
                 weights = [p for n, p in self._params if n == name]
                 record.weight_norm = math.sqrt(
-                    sum(float(np.square(p.data, dtype=np.float64).sum()) for p in weights)
+                    sum(_sum_of_squares(_in_memory_order(p.data)) for p in weights)
                 )
             calls = [rms for n, rms in step.flow if n == name]
             if calls:
@@ -620,11 +622,21 @@ def _first_array(value: Any) -> np.ndarray | None:
     return value if isinstance(value, np.ndarray) else None
 
 
-def _sample(array: np.ndarray) -> np.ndarray:
-    """At most ``SAMPLES`` values of ``array``, evenly spread, as float64 (a copy)."""
-    flat = array.reshape(-1)
-    step = max(1, flat.size // SAMPLES)
-    return np.array(flat[::step][:SAMPLES], dtype=np.float64)
+def _in_memory_order(array: np.ndarray) -> np.ndarray:
+    """The values as one axis, in the order memory holds them: no copy for contiguous arrays
+    in any layout (the fast tier keeps images batch-last)."""
+    return array.ravel(order="K")
+
+
+def _sum_of_squares(values: np.ndarray) -> float:
+    """``sum(values**2)`` of a 1-d array, without a float64 copy of it."""
+    return float(np.dot(values, values))
+
+
+def _sample(values: np.ndarray) -> np.ndarray:
+    """At most ``SAMPLES`` of ``values`` (one axis), evenly spread, as float64 (a copy)."""
+    step = max(1, values.size // SAMPLES)
+    return np.array(values[::step][:SAMPLES], dtype=np.float64)
 
 
 def _geometric_mean(values: list[float]) -> float | None:

@@ -36,6 +36,7 @@ from minigrad.tracing import Trace, Value
 __all__ = ["draw_graph"]
 
 CHAR_WIDTH, LINE_HEIGHT, PAD = 7.2, 15.0, 8.0  # monospace 12px
+LABEL_CHAR = 6.0  # monospace 10px, the arrows' labels
 GAP_X, GAP_Y, MARGIN = 28.0, 40.0, 20.0
 DUMMY_WIDTH = 10.0
 NO_GRAD_COLOR, ZERO_COLOR = "#5f6368", "#b0b4b9"
@@ -458,6 +459,7 @@ def _svg(boxes: list[_Box], edges: list[_Edge], layout: _Layout) -> str:
         'font-size="12">',
         f'<rect class="background" width="{width:.1f}" height="{height:.1f}" fill="white"/>',
     ]
+    placed: list[tuple[float, float, float, float]] = []  # edge labels, to keep them apart
     for i, (edge, points) in enumerate(zip(edges, layout.paths, strict=True)):
         color = _color(edge.grad, low, high)
         t = 0.5 if edge.grad is None or high <= low else _unit(edge.grad, low, high)
@@ -475,10 +477,10 @@ def _svg(boxes: list[_Box], edges: list[_Edge], layout: _Layout) -> str:
             f'stroke-width="{stroke:.2f}"{dash}/>'
             f'<polygon points="{head}" fill="{color}"/>'
         )
-        if label:  # on the last stretch: edges sharing a trunk part there
-            mx, my = (points[-2][0] + points[-1][0]) / 2, (points[-2][1] + points[-1][1]) / 2
+        if label:
+            lx, ly = _label_place(points[-2], points[-1], len(label), placed)
             out.append(
-                f'<text class="edge-label" x="{mx + 5:.1f}" y="{my + 3:.1f}" font-size="10" '
+                f'<text class="edge-label" x="{lx:.1f}" y="{ly:.1f}" font-size="10" '
                 f'fill="{color}">{escape(label)}</text>'
             )
         out.append("</g>")
@@ -503,6 +505,28 @@ def _svg(boxes: list[_Box], edges: list[_Edge], layout: _Layout) -> str:
         out.append(_legend(layout.height, low, high))
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _label_place(
+    start: tuple[float, float], end: tuple[float, float], length: int, placed: list
+) -> tuple[float, float]:
+    """Where an arrow's label goes: beside the arrow's last stretch (edges sharing a trunk
+    part there), at the first spot along it that no label placed before overlaps."""
+    width, height = length * LABEL_CHAR + 2, 11.0
+    spot = (0.0, 0.0, 0.0, 0.0)
+    for t in (0.5, 0.3, 0.7, 0.15, 0.85):
+        # the point of the curve drawn by _curve at parameter t (vertical tangents)
+        x = start[0] + (end[0] - start[0]) * (3 * t**2 - 2 * t**3)
+        y = start[1] + (end[1] - start[1]) * t
+        spot = (x + 4, y - 6, width, height)
+        if not any(_overlap(spot, other) for other in placed):
+            break
+    placed.append(spot)
+    return spot[0], spot[1] + 9
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def _unit(grad: float, low: float, high: float) -> float:

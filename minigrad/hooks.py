@@ -39,7 +39,7 @@ from minigrad import autograd
 from minigrad.autograd import Function, Node
 from minigrad.tensor import Tensor
 
-__all__ = ["PASS_THROUGH", "PLUMBING", "EnterLayer", "LayerCall", "LeaveLayer", "RemovableHandle"]
+__all__ = ["RemovableHandle"]
 
 _ids = itertools.count()
 
