@@ -14,7 +14,13 @@ machine noise hits all modes alike; the first round is warm-up. Modes:
 - ``anomaly``: ``minigrad.detect_anomaly(model)`` around every step.
 
 Each step is timed with ``perf_counter``; the result records the median per mode and its ratio
-to ``plain``, with the machine description. Run from the repository root::
+to ``plain``, with the machine description.
+
+What ``plain`` costs compared with a minigrad without these tools is too small to see in step
+times on a shared machine (``benchmarks.train_step --baseline`` measures it directly); so the
+run also counts the checks an idle step makes (one per op, two per layer call, two per
+backward pass and per graph node), times each kind with ``timeit``, and records their sum as a
+fraction of the step. Run from the repository root::
 
     python -m benchmarks.seeing_cost --json benchmarks/results/seeing_cost.json
 
@@ -32,6 +38,7 @@ import shlex
 import statistics
 import sys
 import time
+import timeit
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +47,7 @@ from threadpoolctl import threadpool_limits
 import minigrad as mg
 from benchmarks import impl_minigrad
 from benchmarks.workloads import WORKLOADS, make_workload
-from minigrad import _watch
+from minigrad import _watch, autograd
 from minigrad.bench.machine import machine_info
 from minigrad.diagnostics import Diagnostics
 
@@ -104,6 +111,39 @@ def args_list(argv: list[str] | None) -> list[str]:
     return sys.argv[1:] if argv is None else argv
 
 
+def idle_checks(name: str, step_ms: float) -> dict[str, Any]:
+    """What the watch points cost a step when nothing watches: the checks counted on one
+    traced step of workload ``name``, each kind timed, summed, and compared to ``step_ms``."""
+    runner = impl_minigrad.build(name, make_workload(name))
+    with mg.trace(runner.model) as trace:
+        runner.step()
+    ops = sum(r.phase == "forward" for r in trace.rows)
+    nodes = sum(r.phase == "backward" for r in trace.rows)
+    calls = len({r.calls[-1] for r in trace.rows if r.calls})
+    observer, layer, watch = autograd._observer, runner.model, None
+    spaces = {"observer": observer, "layer": layer, "watch": watch}
+    ns = {
+        expression: 1e9
+        * min(timeit.repeat(expression, globals=spaces, number=100_000, repeat=5))
+        / 100_000
+        for expression in ("observer.active is None", "layer._hooks is not None", "watch is None")
+    }
+    per_step = (
+        ops * ns["observer.active is None"]
+        + calls * (ns["layer._hooks is not None"] + ns["observer.active is None"])
+        + 2 * ns["observer.active is None"]
+        + 2 * nodes * ns["watch is None"]
+    )
+    return {
+        "ops": ops,
+        "backward_nodes": nodes,
+        "layer_calls": calls,
+        "ns_per_check": ns,
+        "ns_per_step": per_step,
+        "fraction_of_plain_step": per_step / (1e6 * step_ms),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every workload and print (and optionally write) the medians and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -117,12 +157,19 @@ def main(argv: list[str] | None = None) -> int:
     with threadpool_limits(args.threads):
         for name in args.workloads:
             result = run_workload(name, args.rounds, args.block)
+            result["idle_checks"] = idle_checks(name, result["median_ms"]["plain"])
             results.append(result)
             cells = "  ".join(
                 f"{mode} {result['median_ms'][mode]:.1f} ms ({result['ratio_to_plain'][mode]:.2f}x)"
                 for mode in MODES
             )
+            idle = result["idle_checks"]
             print(f"{name}: {cells}", flush=True)
+            print(
+                f"    idle checks: {idle['ns_per_step'] / 1e3:.2f} us per step "
+                f"({idle['fraction_of_plain_step']:.1e} of a plain step)",
+                flush=True,
+            )
     if args.json is not None:
         run = {
             "command": shlex.join(["python", "-m", "benchmarks.seeing_cost", *args_list(argv)]),
