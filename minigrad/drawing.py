@@ -145,7 +145,6 @@ def _from_trace(trace: Trace) -> tuple[list[_Op], dict[str, _Leaf]]:
 class _Box:
     kind: str  # "op", "layer", "param" or "input"
     lines: list[str]
-    grad: float | None = None
     title: str = ""
 
 
@@ -170,11 +169,13 @@ def _group(ops: list[_Op], leaves: dict[str, _Leaf], expand: Any) -> tuple[list,
     during its call, nested calls included, so boxes never make the drawing circular.
     """
     nesting = {op.calls[0] for op in ops if len(op.calls) > 1}
-    opened = set() if expand is False else set() if expand is True else set(expand)
+    opened = set() if isinstance(expand, bool) else set(expand)
 
     def box_of(op: _Op) -> Any:
+        if expand is True:
+            return op.name
         for depth, (layer, call) in enumerate(zip(op.layers, op.calls, strict=True)):
-            if not (expand is True or layer in opened or (depth == 0 and call in nesting)):
+            if not (layer in opened or (depth == 0 and call in nesting)):
                 return (layer, call)
         return op.name
 
@@ -203,8 +204,7 @@ def _group(ops: list[_Op], leaves: dict[str, _Leaf], expand: Any) -> tuple[list,
         members[index[key[op.name]]].append(op)
 
     for i, group in members.items():
-        layer = boxes[i].kind == "layer"
-        boxes[i].lines, boxes[i].grad, boxes[i].title = _box_text(group, consumers, key, layer)
+        boxes[i].lines, boxes[i].title = _box_text(group, consumers, key, boxes[i].kind == "layer")
 
     flows: defaultdict[tuple[int, int], list] = defaultdict(list)
     producer = {op.name: op for op in ops}
@@ -229,10 +229,8 @@ def _group(ops: list[_Op], leaves: dict[str, _Leaf], expand: Any) -> tuple[list,
     return boxes, edges
 
 
-def _box_text(
-    group: list[_Op], consumers: dict, key: dict, layer: bool
-) -> tuple[list[str], Any, str]:
-    """The lines of a box drawn for one op or one layer call, its gradient and its tooltip:
+def _box_text(group: list[_Op], consumers: dict, key: dict, layer: bool) -> tuple[list[str], str]:
+    """The lines of a box drawn for one op or one layer call, and its tooltip:
     the name, the ops inside (a layer) or the layer it ran in (an expanded op), the shape of
     the result that leaves the box, its value when tiny, the gradient arriving at it."""
     last = next(
@@ -252,7 +250,7 @@ def _box_text(
     if last.grad is not None:
         lines.append(f"grad {last.grad:.3g}")
     title = "\n".join([*lines, *(f"{op.name}: {op.op} {_shape(op.shape)}" for op in group)])
-    return lines, last.grad, title
+    return lines, title
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ the layer it was registered on; tensor hooks belong to the tensor object and a c
 has none (as a deep-copied PyTorch ``Parameter``).
 
 How a full backward hook sees exactly its layer's gradients: while a layer has backward hooks,
-each call routes its differentiable inputs through one node of the graph (:class:`LayerCall`,
-with a private :class:`EnterLayer` per input) and its outputs through :class:`LeaveLayer`, so
-the gradient reaching the inputs *from this call* is gathered in one place before it flows on
+each call routes its inputs that require grad through one node of the graph (:class:`LayerCall`,
+with an :class:`EnterLayer` per input) and its outputs through :class:`LeaveLayer`, so the
+gradient reaching the inputs *from this call* is gathered in one place before it flows on
 (PyTorch wraps modules the same way). Traces and drawings leave these nodes out.
 """
 
@@ -116,8 +116,6 @@ def register_tensor_hook(t: Tensor, hook: Callable[[np.ndarray], Any]) -> Remova
 class LayerHooks:
     """The hooks registered on one layer, by kind, in registration order."""
 
-    KINDS = ("forward_pre", "forward", "backward")
-
     def __init__(self) -> None:
         self.forward_pre: dict[int, Callable] = {}
         self.forward: dict[int, Callable] = {}
@@ -128,7 +126,8 @@ class LayerHooks:
 
 
 def register_layer_hook(layer: Any, kind: str, hook: Callable) -> RemovableHandle:
-    """Register ``hook`` of ``kind`` (one of :attr:`LayerHooks.KINDS`) on ``layer``."""
+    """Register ``hook`` of ``kind`` (``"forward_pre"``, ``"forward"`` or ``"backward"``, an
+    attribute of :class:`LayerHooks`) on ``layer``."""
     if not callable(hook):
         raise TypeError(f"register_{kind}_hook: expected a callable, got {type(hook).__name__}")
     hooks = layer._hooks

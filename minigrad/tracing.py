@@ -156,7 +156,7 @@ class Trace(_watch.Watcher):
 
     def _value(self, name: str, array: Any) -> Value:
         array = np.asarray(array)
-        norm = float(np.linalg.norm(array.ravel())) if array.dtype.kind in "fiub" else None
+        norm = float(np.linalg.norm(array.ravel(order="K"))) if array.dtype.kind in "fiub" else None
         kept = np.array(array, copy=True) if array.size <= self.max_values else None
         return Value(name, array.shape, norm, kept)
 
