@@ -23,9 +23,9 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from minigrad import _watch, hooks
 from minigrad.autograd import Node, _topological_order
