@@ -119,7 +119,7 @@ def idle_checks(name: str, step_ms: float) -> dict[str, Any]:
         runner.step()
     ops = sum(r.phase == "forward" for r in trace.rows)
     nodes = sum(r.phase == "backward" for r in trace.rows)
-    calls = len({call for r in trace.rows for call in r.calls})  # the model's, its layers', the loss'
+    calls = len({call for r in trace.rows for call in r.calls})  # model, layers, loss
     observer, layer, watch = autograd._observer, runner.model, None
     spaces = {"observer": observer, "layer": layer, "watch": watch}
     ns = {

@@ -138,18 +138,19 @@ class _Observer(threading.local):
 
 _observer = _Observer()
 
-# Tensor.register_hook: id of the node or leaf whose gradient is hooked -> {handle id: hook}.
-# minigrad.hooks keeps it, and drops an entry when its node or leaf is freed.
-_grad_hooks: dict[int, dict[int, Callable[[np.ndarray], Any]]] = {}
+# Tensor.register_hook keeps a node's or a leaf's hooks in its ``_hooks`` slot ({handle id:
+# hook}), and counts here the nodes and leaves that have some (minigrad.hooks keeps the count):
+# backward looks for hooks only while there are any.
+_hooked = 0
 
 
-def _run_grad_hooks(at: int, g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``g`` passed through the hooks registered on the place ``at``, in order.
+def _run_grad_hooks(hooks: dict, g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``g`` passed through ``hooks`` (a node's or a leaf's), in the order they were registered.
 
     Each hook sees a read-only view (a gradient may be shared with other inputs) and may return
     a replacement of the same shape.
     """
-    for hook in list(_grad_hooks.get(at, {}).values()):
+    for hook in list(hooks.values()):
         view = g.view()
         view.flags.writeable = False
         result = hook(view)
@@ -188,11 +189,13 @@ class Node:
 
     While something watches the engine (a trace, anomaly mode), the forward also leaves a
     private ``_origin``: the layer call the op ran in and, in anomaly mode, the user's line.
+    Hooks on the gradient of the node's output live in its private ``_hooks``.
     """
 
     __slots__ = (
         "__dict__",
         "__weakref__",
+        "_hooks",
         "_origin",
         "dtype",
         "edges",
@@ -476,7 +479,7 @@ def backward(
             leaves[at] = leaf
 
     watch = _observer.active
-    hooked = bool(_grad_hooks)
+    hooked = _hooked > 0
     for root, g in zip(roots, grads, strict=True):
         if type(root) is not Node:
             deliver_to_leaf(root, g)
@@ -511,8 +514,8 @@ def backward(
         g = node_grads.pop(id(node), None)
         if g is None or id(node) not in wanted:
             continue
-        if hooked and id(node) in _grad_hooks:
-            g = _run_grad_hooks(id(node), g, node.shape)
+        if hooked and (hooks := getattr(node, "_hooks", None)):
+            g = _run_grad_hooks(hooks, g, node.shape)
         if id(node) in capture_ids:
             captured[id(node)] = g
             if id(node) in stop:
@@ -543,8 +546,8 @@ def backward(
     # A leaf's hooks see its total gradient of this pass, before it is accumulated.
     if hooked:
         for at, leaf in leaves.items():
-            if at in _grad_hooks:
-                leaf_grads[at] = _run_grad_hooks(at, leaf_grads[at], leaf.data.shape)
+            if hooks := getattr(leaf, "_hooks", None):
+                leaf_grads[at] = _run_grad_hooks(hooks, leaf_grads[at], leaf.data.shape)
 
     # Leaves are written last so that no gradient array is mutated while the walk may still
     # read it. A stored gradient must be a writable array that no other tensor holds.

@@ -29,6 +29,7 @@ gradient reaching the inputs *from this call* is gathered in one place before it
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -80,14 +81,27 @@ class RemovableHandle:
 # ---------------------------------------------------------------------------------------------
 # tensor hooks
 # ---------------------------------------------------------------------------------------------
-# id of a hooked node or leaf -> a weak reference whose callback drops its hooks when it is freed
-_alive: dict[int, weakref.ref] = {}
+class _GradHooks(dict):
+    """The hooks on one node or leaf ({handle id: hook}), kept in its ``_hooks`` slot, so that
+    a hook that refers to its own tensor makes a cycle the garbage collector can free. While
+    it holds hooks, its place is counted in ``autograd._hooked``; ``finalizer`` uncounts it if
+    the place is freed first."""
+
+    __slots__ = ("finalizer",)
 
 
-def _forget(at: int, hooks: dict[int, Callable]) -> None:
-    if autograd._grad_hooks.get(at) is hooks:
-        del autograd._grad_hooks[at]
-        del _alive[at]
+_count_lock = threading.Lock()
+
+
+def _count(change: int) -> None:
+    with _count_lock:
+        autograd._hooked += change
+
+
+def _emptied(hooks: _GradHooks) -> None:
+    """The last hook of a place was removed: uncount it (unless its finalizer already did)."""
+    if hooks.finalizer.detach() is not None:
+        _count(-1)
 
 
 def register_tensor_hook(t: Tensor, hook: Callable[[np.ndarray], Any]) -> RemovableHandle:
@@ -100,12 +114,13 @@ def register_tensor_hook(t: Tensor, hook: Callable[[np.ndarray], Any]) -> Remova
             "for it (make it with requires_grad=True, or compute it from one that does)"
         )
     place = autograd.key(t)  # the node that made it, or the leaf itself
-    at = id(place)
-    hooks = autograd._grad_hooks.get(at)
+    hooks = getattr(place, "_hooks", None)
     if hooks is None:
-        hooks = autograd._grad_hooks[at] = {}
-        _alive[at] = weakref.ref(place, lambda _, at=at, hooks=hooks: _forget(at, hooks))
-    handle = RemovableHandle(hooks, lambda: _forget(at, hooks))
+        hooks = place._hooks = _GradHooks()
+    if not hooks:
+        _count(+1)
+        hooks.finalizer = weakref.finalize(place, _count, -1)
+    handle = RemovableHandle(hooks, lambda: _emptied(hooks))
     hooks[handle.id] = hook
     return handle
 

@@ -52,6 +52,7 @@ class Tensor:
     __slots__ = (
         "__weakref__",
         "_accumulates",
+        "_hooks",
         "_node",
         "_version",
         "data",
@@ -250,6 +251,15 @@ class Tensor:
             array([1., 2.], dtype=float32)
         """
         return hooks.register_tensor_hook(self, hook)
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # What copy.copy and copy.deepcopy (so Layer.copy) copy: everything but the hooks,
+        # which belong to this tensor object (as in PyTorch).
+        return None, {
+            name: getattr(self, name)
+            for name in Tensor.__slots__
+            if name not in ("__weakref__", "_hooks") and hasattr(self, name)
+        }
 
     # ------------------------------------------------------------------ in place
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import threading
 
 import numpy as np
@@ -84,15 +85,28 @@ def test_handles_remove_hooks_and_the_table_empties(rng) -> None:
     x.grad = None
     (x * 1).sum().backward()
     np.testing.assert_array_equal(x.grad, np.ones(2))
-    assert id(x) not in autograd._grad_hooks
+    assert not x._hooks
 
 
-def test_the_hook_table_forgets_freed_tensors(rng) -> None:
+def hook_on_itself(rng) -> None:
+    x = f64(rng, 2)
+    x.register_hook(lambda g: print(x.shape))
+
+
+def test_backward_looks_for_hooks_only_while_some_exist(rng) -> None:
+    before = autograd._hooked
     y = f64(rng, 2) * 2
+    handle = y.register_hook(lambda g: None)
     y.register_hook(lambda g: None)
-    assert autograd._grad_hooks
-    del y
-    assert not autograd._grad_hooks  # zero cost again: backward checks one empty dict
+    assert autograd._hooked == before + 1  # one hooked place, however many hooks
+    handle.remove()
+    assert autograd._hooked == before + 1
+    del y, handle  # freed with a hook on it
+    assert autograd._hooked == before
+    hook_on_itself(rng)
+    gc.collect()  # the cycle a hook referring to its own tensor makes is freed
+
+    assert autograd._hooked == before
 
 
 def test_a_tensor_that_requires_no_grad_cannot_be_hooked() -> None:
