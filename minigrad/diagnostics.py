@@ -177,6 +177,7 @@ class Diagnostics:
             for p in (getattr(layer, n) for n, k in layer._registry.items() if k == "param")
             if p is not None
         ]
+        self._names = {id(layer): name for name, layer in self.layers}
         self._current: _Step | None = None
         self._alive: dict[str, deque] = {name: deque(maxlen=window) for name, _ in self.layers}
         self._snapshot: tuple[_Step, list[tuple[np.ndarray, int]]] | None = None
@@ -190,11 +191,11 @@ class Diagnostics:
             return self
         this = weakref.ref(self)  # the hooks must not keep the diagnostics alive
 
-        def call(method: str) -> Any:
+        def call(method: str, *bound: Any) -> Any:
             def hook(*args: Any) -> None:
                 target = this()
                 if target is not None:
-                    getattr(target, method)(*args)
+                    getattr(target, method)(*bound, *args)
 
             return hook
 
@@ -203,7 +204,7 @@ class Diagnostics:
             handles.append(layer.register_forward_hook(call("_forward")))
             handles.append(layer.register_full_backward_hook(call("_backward")))
         for name, p in self._params:
-            handles.append(p.register_hook(_param_hook(this, name)))
+            handles.append(p.register_hook(call("_param_grad", name)))
         self._handles = handles
         # Hooks left behind (fit stopped by an error) go when these diagnostics are freed.
         self._finalizer = weakref.finalize(self, _remove, handles)
@@ -229,10 +230,8 @@ class Diagnostics:
 
     # ------------------------------------------------------------------ the hooks
     def _name(self, layer: Layer) -> str | None:
-        for name, candidate in self.layers:
-            if candidate is layer:
-                return name
-        return None  # a copy of a watched layer: not ours
+        """The watched layer's name; ``None`` for a copy of it (its hooks came along)."""
+        return self._names.get(id(layer))
 
     def _begin_step(self, model: Layer, inputs: tuple) -> None:
         if model is not self.model or not (model.training and is_grad_enabled()):
@@ -593,15 +592,6 @@ class Diagnostics:
 
 def _owns_parameters(layer: Layer) -> bool:
     return any(kind == "param" for kind in layer._registry.values())
-
-
-def _param_hook(this: weakref.ref, name: str) -> Any:
-    def hook(grad: np.ndarray) -> None:
-        target = this()
-        if target is not None:
-            target._param_grad(name, grad)
-
-    return hook
 
 
 def _remove(handles: list[Any]) -> None:
