@@ -6,7 +6,19 @@ from typing import Any
 from minigrad.tensor import Tensor, from_numpy, tensor
 
 # isort: split
-from minigrad import accelerator, cuda, data, functional, gradcheck, kernels, nn, optim, utils
+from minigrad import (
+    accelerator,
+    cuda,
+    data,
+    diagnostics,
+    functional,
+    gradcheck,
+    kernels,
+    nn,
+    optim,
+    utils,
+)
+from minigrad.anomaly import AnomalyError, detect_anomaly
 from minigrad.autograd import Function, enable_grad, grad, is_grad_enabled, no_grad
 from minigrad.creation import (
     arange,
@@ -21,6 +33,7 @@ from minigrad.creation import (
     zeros_like,
 )
 from minigrad.device import device
+from minigrad.drawing import draw_graph
 from minigrad.dtypes import (
     BUILTIN_NAMED_DTYPES,
     float32,
@@ -35,6 +48,7 @@ from minigrad.ops.elementwise import cos, sin, where
 from minigrad.ops.shape import concat, flatten, stack
 from minigrad.random import manual_seed
 from minigrad.serialization import CheckpointError, load, save
+from minigrad.tracing import trace
 
 # isort: split
 # The fast tier registers its kernels against the reference rules imported above.
@@ -52,6 +66,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AnomalyError",
     "CheckpointError",
     "Function",
     "Tensor",
@@ -63,7 +78,10 @@ __all__ = [
     "cos",
     "cuda",
     "data",
+    "detect_anomaly",
     "device",
+    "diagnostics",
+    "draw_graph",
     "enable_grad",
     "eye",
     "flatten",
@@ -94,6 +112,7 @@ __all__ = [
     "sin",
     "stack",
     "tensor",
+    "trace",
     "utils",
     "where",
     "zeros",

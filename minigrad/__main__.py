@@ -181,6 +181,12 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         help="train as one of the processes of `mpiexec -n N ...`, each on its share of the "
         "data with --batch-size examples a step (needs minigrad[mpi])",
     )
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="watch gradient health: print the report and write diagnostics.txt/.json and "
+        "plots into --out",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,6 +280,7 @@ def _save_best(model: nn.Layer, path: Path, config: dict[str, Any]) -> Any:
 def train(args: argparse.Namespace) -> int:
     """Train, validate every epoch, then report the test set once; returns the exit status."""
     import minigrad as mg
+    from minigrad import diagnostics
     from minigrad.data import DataLoader, TensorDataset
     from minigrad.train import evaluate, fit
 
@@ -333,6 +340,7 @@ def train(args: argparse.Namespace) -> int:
         f"{settings['epochs']} epochs, {settings['optimizer']} lr {lr:g}{resumed}"
         + (f", in {world.size} processes" if world is not None else "")
     )
+    diagnosis = diagnostics.Diagnostics(model) if args.diagnose else False
     began = time.perf_counter()
     history = fit(
         model,
@@ -347,6 +355,7 @@ def train(args: argparse.Namespace) -> int:
         checkpoint=checkpoint,
         resume=args.resume,
         config=config,
+        diagnose=diagnosis,
     )
     seconds = time.perf_counter() - began
     result = evaluate(model, test_loader, nn.CrossEntropyLoss())
@@ -365,6 +374,8 @@ def train(args: argparse.Namespace) -> int:
     say("saved " + ", ".join(map(str, written + ([out / "curves.png"] if plotted else []))))
     if not plotted:
         say(install_hint("curves.png", "plot"))
+    if diagnosis:
+        print(f"\n{diagnosis.report()}\n(also in {out / 'diagnostics.txt'}, with plots)")
     return 0
 
 

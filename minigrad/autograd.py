@@ -173,6 +173,50 @@ class enable_grad(_SetGradMode):
 
 
 # ---------------------------------------------------------------------------------------------
+# what watches the engine (hooks, traces, anomaly mode): nothing, unless asked
+# ---------------------------------------------------------------------------------------------
+class _Observer(threading.local):
+    """The object watching this thread's operations, or ``None``.
+
+    ``minigrad._watch`` sets it while a trace or anomaly mode is on: ``forward(cls, ctx,
+    inputs, attrs)`` then runs each op's forward and ``rule(node, grad)`` each backward rule,
+    in place of the engine calling them directly, and ``Layer`` tells it which layer runs.
+    """
+
+    active: Any = None
+
+
+_observer = _Observer()
+
+# Tensor.register_hook keeps a node's or a leaf's hooks in its ``_hooks`` slot ({handle id:
+# hook}), and counts here the nodes and leaves that have some (minigrad.hooks keeps the count):
+# backward looks for hooks only while there are any.
+_hooked = 0
+
+
+def _run_grad_hooks(hooks: dict, g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``g`` passed through ``hooks`` (a node's or a leaf's), in the order they were registered.
+
+    Each hook sees a read-only view (a gradient may be shared with other inputs) and may return
+    a replacement of the same shape.
+    """
+    for hook in list(hooks.values()):
+        view = g.view()
+        view.flags.writeable = False
+        result = hook(view)
+        if result is None or result is view:
+            continue
+        result = np.asarray(result.data if isinstance(result, Tensor) else result)
+        if result.shape != shape:
+            raise RuntimeError(
+                f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape "
+                f"{result.shape} for a tensor of shape {shape}"
+            )
+        g = result.astype(g.dtype, copy=False)
+    return g
+
+
+# ---------------------------------------------------------------------------------------------
 # Function and Node
 # ---------------------------------------------------------------------------------------------
 class Node:
@@ -192,11 +236,17 @@ class Node:
         versions: for each saved array that is an input's or the output's data, the tensor's
             version counter, its value at the forward, and what the array was; ``backward``
             refuses to run the rule if one of them moved (the array was changed in place).
+
+    While something watches the engine (a trace, anomaly mode), the forward also leaves a
+    private ``_origin``: the layer call the op ran in and, in anomaly mode, the user's line.
+    Hooks on the gradient of the node's output live in its private ``_hooks``.
     """
 
     __slots__ = (
         "__dict__",
         "__weakref__",
+        "_hooks",
+        "_origin",
         "dtype",
         "edges",
         "function",
@@ -304,7 +354,12 @@ class Function:
         else:
             edges = (None,) * len(inputs)
         ctx = Node(cls, edges, record)
-        out = cls.forward(ctx, *[t.data if isinstance(t, Tensor) else t for t in inputs], **attrs)
+        watch = _observer.active
+        if watch is None:
+            arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
+            out = cls.forward(ctx, *arrays, **attrs)
+        else:
+            out = watch.forward(cls, ctx, inputs, attrs)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor._wrap(out, ctx if record and out.dtype.kind == "f" else None)
@@ -578,6 +633,8 @@ def backward(
             leaf_grads[at] = g
             leaves[at] = leaf
 
+    watch = _observer.active
+    hooked = _hooked > 0
     for root, g in zip(roots, grads, strict=True):
         if type(root) is not Node:
             deliver_to_leaf(root, g)
@@ -612,6 +669,8 @@ def backward(
         g = node_grads.pop(id(node), None)
         if g is None or id(node) not in wanted:
             continue
+        if hooked and (hooks := getattr(node, "_hooks", None)):
+            g = _run_grad_hooks(hooks, g, node.shape)
         if id(node) in capture_ids:
             captured[id(node)] = g
             if id(node) in stop:
@@ -620,7 +679,7 @@ def backward(
             raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
         if node.versions:
             _check_versions(node)
-        grads_in = node.function.backward(node, g)
+        grads_in = node.function.backward(node, g) if watch is None else watch.rule(node, g)
         if type(grads_in) is not tuple:
             grads_in = (grads_in,)
         if not retain_graph:
@@ -638,6 +697,12 @@ def backward(
                 node_grads[at] = node_grads[at] + gi if at in node_grads else gi
             else:
                 deliver_to_leaf(edge, _fit(gi, edge.data.shape, edge.data.dtype, node, i))
+
+    # A leaf's hooks see its total gradient of this pass, before it is accumulated.
+    if hooked:
+        for at, leaf in leaves.items():
+            if hooks := getattr(leaf, "_hooks", None):
+                leaf_grads[at] = _run_grad_hooks(hooks, leaf_grads[at], leaf.data.shape)
 
     # Leaves are written last so that no gradient array is mutated while the walk may still
     # read it. A stored gradient must be a writable array that no other tensor holds.

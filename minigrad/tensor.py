@@ -71,6 +71,7 @@ class Tensor:
     __slots__ = (
         "__weakref__",
         "_accumulates",
+        "_hooks",
         "_node",
         "_version",
         "data",
@@ -341,6 +342,36 @@ class Tensor:
         """
         roots, seeds = autograd.prepare_roots([self], [grad])
         autograd.backward(roots, seeds, retain_graph=retain_graph)
+
+    def register_hook(self, hook: Callable[[np.ndarray], Any]) -> hooks.RemovableHandle:
+        """Run ``hook(grad)`` when this tensor's gradient is computed in a backward pass.
+
+        ``grad`` is a read-only ndarray: on a leaf, its total gradient from this pass, before it
+        is added to ``.grad``; on a computed tensor, the gradient reaching it from everything
+        that used it. The hook may return a replacement array of the same shape, which is what
+        flows on (and accumulates). Returns a handle whose ``remove()`` takes the hook off.
+        Several hooks run in the order they were registered. Hooks are not copied with the
+        tensor.
+
+        Example:
+            >>> x = Tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x * x
+            >>> _ = y.register_hook(lambda g: print("dL/dy =", g))
+            >>> _ = x.register_hook(lambda g: g * 0.5)  # halve x's gradient
+            >>> y.sum().backward(); x.grad
+            dL/dy = [1. 1.]
+            array([1., 2.], dtype=float32)
+        """
+        return hooks.register_tensor_hook(self, hook)
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        # What copy.copy and copy.deepcopy (so Layer.copy) copy: everything but the hooks,
+        # which belong to this tensor object (as in PyTorch).
+        return None, {
+            name: getattr(self, name)
+            for name in Tensor.__slots__
+            if name not in ("__weakref__", "_hooks") and hasattr(self, name)
+        }
 
     # ------------------------------------------------------------------ in place
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
@@ -1001,7 +1032,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 # The engine and the ops build Tensors and Tensor's methods call them: they are imported once
 # the class exists (minigrad/__init__.py imports this module first).
-from minigrad import autograd  # noqa: E402
+from minigrad import autograd, hooks  # noqa: E402
 from minigrad.ops import activation as _act  # noqa: E402
 from minigrad.ops import compare as _compare  # noqa: E402
 from minigrad.ops import elementwise as _ew  # noqa: E402

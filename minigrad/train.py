@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad import diagnostics
 from minigrad import random as mg_random
 from minigrad._io import atomic_file
 from minigrad.autograd import no_grad
@@ -518,6 +519,7 @@ def fit(
     resume: bool = False,
     metrics: Sequence[Metric] | None = None,
     config: Mapping[str, Any] | None = None,
+    diagnose: bool | diagnostics.Diagnostics = False,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs (in total, counting resumed ones).
 
@@ -551,6 +553,10 @@ def fit(
             rebuild and feed the model (the command line stores its settings there).
         progress: show a progress bar with the epoch's running means on a terminal, and one
             line per epoch; False is silent.
+        diagnose: watch the model's gradient health (:mod:`minigrad.diagnostics`) and write
+            the report, records and plots next to ``checkpoint`` (``diagnostics.txt``,
+            ``.json``, ``-*.png``); True needs a checkpoint, or pass a ``Diagnostics`` of
+            the model to read the results in code.
 
     Example:
         >>> import minigrad.nn as nn, minigrad.optim as optim
@@ -582,6 +588,7 @@ def fit(
     writes = getattr(model, "is_main_process", True)  # one of several replicas writes
     bar = _Progress(progress and writes, epochs)
     last_good = checkpoint if resume else None  # a file this run has written or resumed
+    diagnosis = diagnostics.for_fit(model, diagnose, checkpoint)
     for epoch in range(start + 1, epochs + 1):
         model.train()
         lr = optimizer.param_groups[0]["lr"]
@@ -618,6 +625,8 @@ def fit(
         requests = [callback(history) for callback in callbacks]  # every callback runs
         if any(request is True for request in requests):
             break
+    if diagnosis is not None:
+        diagnosis.finish(checkpoint if writes else None)
     return history
 
 

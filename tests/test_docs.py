@@ -509,6 +509,10 @@ REFERENCE_MODULES = (
     "minigrad.autograd",
     "minigrad.kernels",
     "minigrad.distributed",
+    "minigrad.tracing",
+    "minigrad.drawing",
+    "minigrad.anomaly",
+    "minigrad.diagnostics",
 )
 
 

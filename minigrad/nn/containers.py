@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from minigrad import kernels
+from minigrad import autograd, kernels
 from minigrad._kernels import fusion
 from minigrad.nn.activation import ReLU
 from minigrad.nn.layer import Layer
@@ -82,15 +82,17 @@ class Sequential(LayerList):
 def _fusable(first: Layer, second: Layer) -> bool:
     """Whether a ReLU layer and the max-pooling layer after it may run as one fast kernel
     (:mod:`minigrad._kernels.fusion`): in the fast tier, for the plain layers only, and while
-    nothing observes either one (a forward replaced on the instance, as ``summary`` does)."""
+    nothing watches them: no trace or anomaly mode, no hook on either layer (diagnostics use
+    hooks), no forward replaced on the instance (as ``summary`` does)."""
     return (
         type(first) is ReLU
         and type(second) is MaxPool2d
         and kernels.current() == "fast"
+        and autograd._observer.active is None
         and not _observed(first)
         and not _observed(second)
     )
 
 
 def _observed(layer: Layer) -> bool:
-    return "forward" in layer.__dict__
+    return layer._hooks is not None or "forward" in layer.__dict__

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from minigrad import autograd
+from minigrad import autograd, hooks
 from minigrad.device import parse_to
 from minigrad.tensor import Tensor
 
@@ -78,6 +78,7 @@ class Layer:
         # name -> "param" | "buffer" | "layer", in the order the attributes were first set
         object.__setattr__(self, "_registry", {})
         object.__setattr__(self, "_record", None)
+        object.__setattr__(self, "_hooks", None)  # a hooks.LayerHooks once one is registered
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -363,6 +364,8 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+        if self._hooks is not None or autograd._observer.active is not None:
+            return self._call_observed(inputs, kwargs)
         if not autograd.is_grad_enabled():
             object.__setattr__(self, "_record", None)
             return self.forward(*_map(_as_tensor, inputs), **kwargs)
@@ -372,6 +375,36 @@ class Layer:
         # tensors: a node holds no data, so the last call's activations can be freed.
         object.__setattr__(self, "_record", (_map(_input_place, inputs), _map(_output_place, out)))
         return out
+
+    def _call_observed(self, inputs: tuple, kwargs: dict[str, Any]) -> Any:
+        """``__call__`` when hooks are registered or something watches the engine: the layer
+        is on the watcher's stack while it runs (its ops record it), the hooks run around
+        ``forward``, and backward hooks route the call through a ``hooks.LayerCall``."""
+        watch = autograd._observer.active
+        if watch is not None:
+            watch.enter_layer(self)
+        try:
+            inputs = _map(_as_tensor, inputs)
+            if self._hooks is not None and self._hooks.forward_pre:
+                inputs = hooks.run_forward_pre_hooks(self, inputs)
+            recording = autograd.is_grad_enabled()
+            if recording:
+                inputs = _map(_as_input, inputs)
+            seen, call = inputs, None  # what forward sees: the inputs, or routed through a call
+            if recording and self._hooks is not None and self._hooks.backward:
+                call, routed = hooks.enter_call(self, inputs, _leaves(inputs))
+                seen = _replace_leaves(inputs, routed)
+            out = self.forward(*seen, **kwargs)
+            if self._hooks is not None and self._hooks.forward:
+                out = hooks.run_forward_hooks(self, seen, out)
+            if call is not None:
+                out = _replace_leaves(out, hooks.leave_call(call, out, _leaves(out)))
+            record = (_map(_input_place, inputs), _map(_output_place, out)) if recording else None
+            object.__setattr__(self, "_record", record)
+            return out
+        finally:
+            if watch is not None:
+                watch.leave_layer()
 
     def backward(self, grad_output: Any = None, retain_graph: bool = False) -> Any:
         """Push ``grad_output`` (dL/d output) back through this layer's last call.
@@ -432,6 +465,58 @@ class Layer:
         flat = [None if p is None else next(grads) for p in flat_places]
         result = _unflatten(places, iter(flat))
         return result[0] if len(result) == 1 else result
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> hooks.RemovableHandle:
+        """Run ``hook(layer, inputs)`` before each ``forward``; it may return replacement
+        inputs (a tuple, or one value for a single input). Returns a removable handle.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> relu = nn.ReLU()
+            >>> handle = relu.register_forward_pre_hook(lambda layer, inputs: -inputs[0])
+            >>> relu(np.array([-1.0, 2.0])).tolist()
+            [1.0, 0.0]
+        """
+        return hooks.register_layer_hook(self, "forward_pre", hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> hooks.RemovableHandle:
+        """Run ``hook(layer, inputs, output)`` after each ``forward``; it may return a
+        replacement output. Returns a removable handle.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> seen = []
+            >>> fc = nn.Linear(3, 2)
+            >>> handle = fc.register_forward_hook(lambda layer, i, out: seen.append(out.shape))
+            >>> _ = fc(np.zeros((4, 3))); seen
+            [(4, 2)]
+        """
+        return hooks.register_layer_hook(self, "forward", hook)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> hooks.RemovableHandle:
+        """Run ``hook(layer, grad_input, grad_output)`` when a backward pass has computed the
+        gradients with respect to this layer's inputs.
+
+        Both come as ndarrays in the structure of the call's inputs and output, as tuples
+        (``(g,)`` for one tensor): ``grad_input`` holds dL/d input for each positional input
+        (``None`` for inputs that do not require grad, such as data or class targets, and
+        where no gradient is needed), ``grad_output`` dL/d output (``None`` for an output
+        the loss does not use). The hook may return a replacement ``grad_input`` in the same
+        structure. It runs for ``loss.backward()`` and ``layer.backward()`` alike, once per
+        call of the layer that the gradient reaches. Returns a removable handle.
+
+        Example:
+            >>> import minigrad.nn as nn
+            >>> relu = nn.ReLU()
+            >>> def show(layer, grad_input, grad_output):
+            ...     print(grad_output[0], grad_input[0])
+            >>> handle = relu.register_full_backward_hook(show)
+            >>> x = mg.tensor([-1.0, 2.0], requires_grad=True)
+            >>> (relu(x) * 3).sum().backward()
+            [3. 3.] [0. 3.]
+        """
+        return hooks.register_layer_hook(self, "backward", hook)
 
     # ------------------------------------------------------------------ printing & copying
     def extra_repr(self) -> str:
@@ -510,6 +595,12 @@ def _map(fn: Any, tree: Any) -> Any:
         items = [_map(fn, item) for item in tree]
         return type(tree)(*items) if hasattr(tree, "_fields") else tuple(items)
     return fn(tree)
+
+
+def _replace_leaves(tree: Any, leaves: list[Any]) -> Any:
+    """``tree`` (named tuples kept) with its leaves replaced by ``leaves``, in order."""
+    replacements = iter(leaves)
+    return _map(lambda _: next(replacements), tree)
 
 
 def _leaves(tree: Any) -> list[Any]:

@@ -106,3 +106,20 @@ def test_a_fused_member_whose_graph_was_freed_says_so(rng) -> None:
     F.relu(out).sum().backward()  # runs, and frees, the fused node
     with pytest.raises(RuntimeError, match="already freed by a backward"):
         pool.backward(np.ones(out.shape))
+
+
+def test_no_fusion_while_anything_watches(rng) -> None:
+    """Hooks, traces and anomaly mode see every layer's own call, so the pair runs unfused."""
+    m = model()
+    x = inputs(rng, "normal")
+    seen = []
+    handle = m[1].register_forward_hook(lambda layer, inputs, output: seen.append(output.shape))
+    out = m(mg.tensor(x, requires_grad=True))
+    assert seen == [(3, 3, 7, 6)] and not any(n.function is ReLUMaxPool2d for n in _nodes(out))
+    handle.remove()
+    for watching in (mg.trace(m), mg.detect_anomaly()):
+        with watching:
+            out = m(mg.tensor(x, requires_grad=True))
+        assert not any(n.function is ReLUMaxPool2d for n in _nodes(out))
+    out = m(mg.tensor(x, requires_grad=True))
+    assert any(n.function is ReLUMaxPool2d for n in _nodes(out))
