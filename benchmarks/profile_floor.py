@@ -38,7 +38,7 @@ KINDS = [
     ("linear GEMM", r"matmul|b0"),
     ("ReLU", r"maximum|greater|mask"),
 ]
-TRACED = ("forward_backward", "sgd_step")
+TRACED = ("forward_backward", "forward", "backward", "sgd_step")
 
 
 def kind_of(source: str) -> str:

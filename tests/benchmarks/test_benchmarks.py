@@ -10,9 +10,13 @@ import importlib.util
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
-from benchmarks import reference_numpy, train_step, verify_reference
+from benchmarks import reference_numpy, reference_numpy_mnist, train_step, verify_reference
 from benchmarks.workloads import WORKLOADS, astype, make_workload
+
+# Batch sizes of the float64 checks: the later, larger networks run on a few images.
+CHECK_BATCH = {"W1": None, "W2": None, "W3": None, "W4": 4, "W5": 2, "MLP": 4}
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
@@ -30,16 +34,18 @@ def test_workloads_are_deterministic_and_named_like_sequential() -> None:
     assert list(make_workload("W2")["params"])[::2] == ["0.weight", "3.weight", "7.weight"]
 
 
-@pytest.mark.parametrize("name", WORKLOADS)
+@pytest.mark.parametrize("name", CHECK_BATCH)
 def test_floor_gradients_match_central_differences(name: str) -> None:
-    checks = verify_reference.numerical_check(name, elements=3)
+    with threadpool_limits(1):
+        checks = verify_reference.numerical_check(name, elements=3, batch=CHECK_BATCH[name])
     assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
 
 
-@pytest.mark.parametrize("name", WORKLOADS)
+@pytest.mark.parametrize("name", CHECK_BATCH)
 def test_floor_gradients_do_not_depend_on_the_step(name: str) -> None:
     """gradients() leaves the weights alone; step() moves them by SGD with momentum."""
-    runner = reference_numpy.build(name, astype(make_workload(name), np.float64))
+    workload = verify_reference.workload_for(name, batch=CHECK_BATCH[name])
+    runner = reference_numpy.build(name, astype(workload, np.float64))
     before = {k: v.copy() for k, v in runner.params.items()}
     g1 = runner.gradients()
     assert all(np.array_equal(before[k], runner.params[k]) for k in before)
@@ -67,6 +73,60 @@ def test_pool_sends_a_tie_to_the_first_maximum(rng: np.random.Generator) -> None
     want = np.zeros_like(y)
     np.put_along_axis(want, first[:, None], (grad * (expected > 0))[:, None], axis=1)
     assert np.array_equal(grad_y, want)
+
+
+def test_mlp_floor_on_w1_sizes_is_the_w1_floor() -> None:
+    workload = make_workload("W1")
+    w1 = reference_numpy.build("W1", workload)
+    mlp = reference_numpy.build("MLP", {**workload, "sizes": (784, 256, 128, 10)})
+    assert [w1.step() for _ in range(3)] == [mlp.step() for _ in range(3)]
+    assert all(np.array_equal(w1.params[k], mlp.params[k]) for k in w1.params)
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_col2im_is_the_adjoint_of_im2col(split: bool, rng: np.random.Generator) -> None:
+    """<im2col(x), c> == <x, col2im(c)> for every x and c, checked against a plain loop."""
+    c, k, out_h, out_w, n = 3, 3, 6, 4, 5
+    image = rng.standard_normal((c, out_h + k - 1, out_w + k - 1, n))
+    cols = rng.standard_normal((c * k * k, out_h * out_w * n))
+    view = reference_numpy_mnist.im2col_view(image, k, out_h, out_w, split)
+    rows = (2, out_h // 2) if split else (out_h,)
+    taps = cols.reshape(c, k, k, *rows, out_w, n)
+    expected = np.zeros_like(image)
+    for i in range(k):
+        for j in range(k):
+            for h in range(out_h):
+                row = (h % 2, h // 2) if split else (h,)
+                window = view[(slice(None), i, j, *row)].reshape(c, out_w, n)
+                assert np.array_equal(window, image[:, h + i, j : j + out_w])
+                expected[:, h + i, j : j + out_w] += taps[(slice(None), i, j, *row)]
+    result = np.full_like(image, np.nan)  # col2im must overwrite every element
+    reference_numpy_mnist.col2im(
+        reference_numpy_mnist.col2im_plan(cols, result, k, out_h, out_w, split)
+    )
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_row_split_pool_sends_a_tie_to_the_first_maximum(rng: np.random.Generator) -> None:
+    c, h2, w2, n = 3, 4, 5, 6
+    z = rng.integers(-2, 3, size=(c, 2, h2, w2, 2, n)).astype(np.float32)  # ties and zeros
+    out = np.empty((c, h2, w2, n), np.float32)
+    bufs = reference_numpy_mnist.pool_buffers(out.shape, np.float32)
+    reference_numpy_mnist.pool_forward(z, out, bufs)
+    # the window members in PyTorch's scan order (0,0), (0,1), (1,0), (1,1)
+    windows = z.transpose(0, 2, 3, 5, 1, 4).reshape(c, h2, w2, n, 4)
+    first = np.argmax(windows, axis=-1)
+    expected = np.maximum(windows.max(axis=-1), 0)
+    assert np.array_equal(out, expected)
+    inferred = np.empty_like(out)
+    reference_numpy_mnist.pool_forward(z, inferred, bufs, train=False)
+    assert np.array_equal(inferred, expected)
+    grad = rng.standard_normal(out.shape).astype(np.float32)
+    grad_z = np.empty_like(z)
+    reference_numpy_mnist.pool_backward(grad, grad_z, bufs)
+    want = np.zeros_like(windows)
+    np.put_along_axis(want, first[..., None], (grad * (expected > 0))[..., None], axis=-1)
+    assert np.array_equal(grad_z, want.reshape(c, h2, w2, n, 2, 2).transpose(0, 4, 1, 2, 5, 3))
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="PyTorch not installed")
