@@ -7,13 +7,23 @@ gradients are checked against central differences in every run of the suite.
 from __future__ import annotations
 
 import importlib.util
+import json
 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from benchmarks import reference_numpy, reference_numpy_mnist, train_step, verify_reference
-from benchmarks.workloads import WORKLOADS, astype, make_workload
+import minigrad
+from benchmarks import (
+    impl_minigrad,
+    overhead,
+    reference_numpy,
+    reference_numpy_mnist,
+    report,
+    train_step,
+    verify_reference,
+)
+from benchmarks.workloads import astype, make_workload
 
 # Batch sizes of the float64 checks: the later, larger networks run on a few images.
 CHECK_BATCH = {"W1": None, "W2": None, "W3": None, "W4": 4, "W5": 2, "MLP": 4}
@@ -130,12 +140,55 @@ def test_row_split_pool_sends_a_tie_to_the_first_maximum(rng: np.random.Generato
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="PyTorch not installed")
-@pytest.mark.parametrize("name", WORKLOADS)
+@pytest.mark.parametrize("name", CHECK_BATCH)
 def test_floor_matches_pytorch(name: str) -> None:
     from benchmarks import impl_torch
 
-    checks = verify_reference.compare_with(name, "torch", impl_torch.build)
+    checks = verify_reference.compare_with(name, "torch", impl_torch.build, CHECK_BATCH[name])
+    assert checks and all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+
+@pytest.mark.parametrize("name", ["W4", "W5", "MLP"])
+def test_floor_matches_minigrad(name: str) -> None:
+    checks = verify_reference.compare_with(name, "minigrad", impl_minigrad.build, batch=8)
+    assert any("evaluation" in c.what for c in checks)
     assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch not installed")
+@pytest.mark.parametrize("name", ["W2", "W3"])
+def test_minigrad_and_pytorch_evaluate_alike(name: str) -> None:
+    """The evaluation forward of the workloads the floor cannot evaluate; W3's BatchNorm
+    normalizes with running statistics that two training steps have moved."""
+    from benchmarks import impl_torch
+
+    workload = make_workload(name, batch=8)
+    ours, theirs = impl_minigrad.build(name, workload), impl_torch.build(name, workload)
+    for _ in range(2):
+        ours.step(), theirs.step()
+    np.testing.assert_allclose(ours.infer(), theirs.infer(), rtol=1e-4, atol=1e-5)
+    assert not np.allclose(ours.infer(), impl_minigrad.build(name, workload).infer())
+
+
+def test_given_dropout_uses_the_mask_of_the_step() -> None:
+    layer = impl_minigrad.GivenDropout(0.5)
+    x = minigrad.tensor(np.ones(3, np.float32))
+    with pytest.raises(RuntimeError, match="no masks"):
+        layer(x)
+    layer.masks = [minigrad.tensor([2.0, 0.0, 2.0]), minigrad.tensor([0.0, 2.0, 0.0])]
+    layer.step = 3  # the fourth step uses mask 3 % 2
+    assert layer(x).tolist() == [0.0, 2.0, 0.0]
+    layer.eval()
+    assert layer(x).tolist() == [1.0, 1.0, 1.0]
+    runner = impl_minigrad.build("W5", make_workload("W5", batch=2))
+    runner.step()
+    assert [d.step for d in runner.dropouts] == [1, 1]
+
+
+def test_overhead_is_measured_per_op() -> None:
+    costs = impl_minigrad.overhead(ops=20, repeats=2)
+    assert set(costs) == set(overhead.KEYS)
+    assert all(0 < us < 1e4 for us in costs.values())
 
 
 def test_check_losses_flags_disagreement() -> None:
@@ -150,3 +203,24 @@ def test_harness_quick_run_with_the_floor(capsys: pytest.CaptureFixture[str]) ->
     assert train_step.main(argv) == 0
     out = capsys.readouterr().out
     assert "| W2 | floor (NumPy) |" in out and "minor faults/step" in out
+
+
+def test_harness_evaluates_measures_overhead_and_builds_the_page() -> None:
+    args = train_step.parse_args(
+        ["--quick", "--impls", "numpy", "minigrad", "--threads", "1", "--workloads", "W4"]
+    )
+    run = train_step.measure(args)
+    assert run["loss_problems"] == [] and run["skipped"] == {}
+    floor, ours = run["results"]
+    assert floor["eval"]["images_per_s"] > 0 and ours["eval"]["steps"] == args.eval_steps
+    assert floor["eval"]["loss"] == pytest.approx(ours["eval"]["loss"], rel=1e-5)
+    assert "overhead" in ours and "overhead" not in floor
+    text = report.markdown(run)
+    assert "| W4 | 1 | minigrad | 128 |" in text and "| minigrad | " in text
+    # the page shows the recorded main run, then only what a later run adds
+    recorded = json.loads((train_step.ROOT / "benchmarks/results/train_step.json").read_text())
+    main = {**recorded, "results": [r for r in recorded["results"] if r["workload"] != "W4"]}
+    page = report.page([main, run], ["## Scaling", "", "scaling text"])
+    assert "## Separate run: W4" in page and page.endswith("scaling text\n")
+    assert page.count("| W4 | floor (NumPy) |") == 1
+    assert "Separate run" not in report.page([run, run], [])
