@@ -41,6 +41,7 @@ PROFILE_ORDER = [
     "max-pool + ReLU",
     "batchnorm",
     "linear GEMM",
+    "dropout",
     "ReLU",
     "softmax cross-entropy",
     "SGD update",
@@ -48,10 +49,15 @@ PROFILE_ORDER = [
 ]
 
 
-def command_line(argv: list[str] | None) -> str:
-    """The command that reproduces this run, from the repository root."""
+def command_line(argv: list[str] | None, module: str = "benchmarks.train_step") -> str:
+    """The command that reproduces this run of ``module``, from the repository root.
+
+    Example:
+        >>> command_line(["--quick"], "benchmarks.scaling")
+        'python -m benchmarks.scaling --quick'
+    """
     args = sys.argv[1:] if argv is None else argv
-    return shlex.join(["python", "-m", "benchmarks.train_step", *args])
+    return shlex.join(["python", "-m", module, *args])
 
 
 def ratio(value: float, reference: float | None) -> str:
