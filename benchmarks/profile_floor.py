@@ -27,6 +27,8 @@ from collections import defaultdict
 from types import FrameType
 from typing import Any
 
+from benchmarks.workloads import WORKLOADS
+
 # (kind, pattern on the source line); the first match wins.
 KINDS = [
     ("max-pool + ReLU", r"pool_(forward|backward)"),
@@ -34,11 +36,12 @@ KINDS = [
     ("softmax cross-entropy", r"softmax_xent"),
     ("SGD update", r"flat_velocity|flat_p|first_step"),
     ("conv GEMM", r"matmul\(.*(c1|c2|col1|col2)"),
-    ("conv im2col/col2im", r"col1|col2|xp1|x_chwn|target|source"),
+    ("conv im2col/col2im", r"col1|col2|xp1|x_chwn|x_hwn|target|source"),
     ("linear GEMM", r"matmul|b0"),
-    ("ReLU", r"maximum|greater|mask"),
+    ("dropout", r"drop\d"),
+    ("ReLU", r"maximum|greater|mask|relu"),
 ]
-TRACED = ("forward_backward", "sgd_step")
+TRACED = ("forward_backward", "forward", "backward", "sgd_step")
 
 
 def kind_of(source: str) -> str:
@@ -97,7 +100,7 @@ def breakdown(runner: Any, steps: int = 50) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Print the floor's breakdown for the given workloads."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("workloads", nargs="*", default=["W1", "W2", "W3"])
+    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS), choices=WORKLOADS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--lines", action="store_true", help="also print every line")

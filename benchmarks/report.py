@@ -1,4 +1,5 @@
-"""Machine description and the markdown report of benchmarks/train_step.py.
+"""The markdown report of benchmarks/train_step.py, and docs/benchmarks.md built from every
+recorded result (``python -m benchmarks.report`` rebuilds it without running anything).
 
 Everything the report says about the machine and the libraries is read at run time, and every
 number in it comes from the run it describes, so the page stays true when it is regenerated.
@@ -10,12 +11,16 @@ Example:
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from minigrad.bench.machine import blas_summary
+
+ROOT = Path(__file__).resolve().parent.parent
 
 IMPL_NAMES = {
     "numpy": "floor (NumPy)",
@@ -36,6 +41,7 @@ PROFILE_ORDER = [
     "max-pool + ReLU",
     "batchnorm",
     "linear GEMM",
+    "dropout",
     "ReLU",
     "softmax cross-entropy",
     "SGD update",
@@ -43,10 +49,15 @@ PROFILE_ORDER = [
 ]
 
 
-def command_line(argv: list[str] | None) -> str:
-    """The command that reproduces this run, from the repository root."""
+def command_line(argv: list[str] | None, module: str = "benchmarks.train_step") -> str:
+    """The command that reproduces this run of ``module``, from the repository root.
+
+    Example:
+        >>> command_line(["--quick"], "benchmarks.scaling")
+        'python -m benchmarks.scaling --quick'
+    """
     args = sys.argv[1:] if argv is None else argv
-    return shlex.join(["python", "-m", "benchmarks.train_step", *args])
+    return shlex.join(["python", "-m", module, *args])
 
 
 def ratio(value: float, reference: float | None) -> str:
@@ -92,12 +103,20 @@ def other_load_lines(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def loss_lines(results: list[dict[str, Any]], steps: int = 5) -> list[str]:
-    """The first losses of every implementation, one row per (workload, threads, impl)."""
-    lines = ["| workload | threads | implementation | first losses |", "|---|--:|---|---|"]
+def loss_lines(results: list[dict[str, Any]], steps: int = 6) -> list[str]:
+    """The first training losses of every implementation, and the loss of its evaluation
+    outputs when it ran them, one row per (workload, threads, impl)."""
+    lines = [
+        "| workload | threads | implementation | first losses | evaluation loss |",
+        "|---|--:|---|---|--:|",
+    ]
     for r in results:
         losses = ", ".join(f"{v:.6f}" for v in r["losses"][:steps])
-        lines.append(f"| {r['workload']} | {r['threads']} | {impl_name(r['impl'])} | {losses} |")
+        evaluation = f"{r['eval']['loss']:.6f}" if "eval" in r else "-"
+        lines.append(
+            f"| {r['workload']} | {r['threads']} | {impl_name(r['impl'])} | {losses} "
+            f"| {evaluation} |"
+        )
     return lines
 
 
@@ -174,44 +193,128 @@ def gemm_note(results: list[dict[str, Any]]) -> str:
     return " ".join(parts) or "The SGEMM comparison needs both the floor and PyTorch in the run."
 
 
-def markdown(run: dict[str, Any]) -> str:
-    """The whole docs/benchmarks.md page for one run."""
-    m, results = run["machine"], run["results"]
-    extra = {k: v for k, v in run["tuning_env"].items() if k not in run["openblas_env"]}
-    tuning = ", ".join(f"`{k}={v}`" for k, v in extra.items()) or "none"
-    load = {k: ", ".join(f"{v:.2f}" for v in run["load_average"][k]) for k in ("start", "end")}
-    env = ", ".join(f"`{k}={v}`" if v else f"`{k}` unset" for k, v in run["openblas_env"].items())
-    threads_run = sorted({r["threads"] for r in results})
-    out = [
+def eval_lines(results: list[dict[str, Any]]) -> list[str]:
+    """Evaluation-forward throughput per (workload, threads), against PyTorch's."""
+    rows = [r for r in results if "eval" in r]
+    if not rows:
+        return []
+    lines = [
+        "| workload | threads | implementation | batch | median ms | images/s | vs PyTorch |",
+        "|---|--:|---|--:|--:|--:|--:|",
+    ]
+    torch = {(r["workload"], r["threads"]): r["eval"] for r in rows if r["impl"] == "torch"}
+    for r in rows:
+        e, ref = r["eval"], torch.get((r["workload"], r["threads"]))
+        speed = f"{e['images_per_s'] / ref['images_per_s']:.2f}x" if ref else "-"
+        lines.append(
+            f"| {r['workload']} | {r['threads']} | {impl_name(r['impl'])} | {r['batch']} "
+            f"| {e['median_ms']:.2f} | {e['images_per_s']:,.0f} | {speed} |"
+        )
+    return lines
+
+
+OVERHEAD_COLUMNS = {
+    "apply_us": "`Function.apply`",
+    "apply_no_grad_us": "the same, `no_grad`",
+    "operator_us": "`a * b`",
+    "backward_node_us": "backward, per node",
+}
+
+
+def overhead_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The per-op costs each worker measured: the fastest over the run's configurations."""
+    best: dict[str, dict[str, float]] = {}
+    for r in results:
+        costs = best.setdefault(r["impl"], {})
+        for key, us in r.get("overhead", {}).items():
+            costs[key] = min(us, costs.get(key, us))
+    best = {impl: costs for impl, costs in best.items() if costs}
+    if not best:
+        return []
+    head = " | ".join(f"{title} us" for title in OVERHEAD_COLUMNS.values())
+    lines = [f"| implementation | {head} |", "|---|" + "--:|" * len(OVERHEAD_COLUMNS)]
+    for impl, costs in best.items():
+        cells = " | ".join(f"{costs[key]:.1f}" for key in OVERHEAD_COLUMNS)
+        lines.append(f"| {impl_name(impl)} | {cells} |")
+    return lines
+
+
+def heading(level: int, text: str) -> list[str]:
+    """A Markdown heading between blank lines."""
+    return ["", "#" * level + " " + text, ""]
+
+
+def page_header(workloads: list[str]) -> list[str]:
+    """Title and what the benchmark measures, for the workloads shown."""
+    described = {
+        "W1": "- **W1** MLP 784-256-128-10 with ReLU, softmax cross-entropy, batch 128.",
+        "W2": "- **W2** CNN on (64, 1, 28, 28): Conv2d(1,8,3,p=1)-ReLU-MaxPool2d(2)-"
+        "Conv2d(8,16,3,p=1)-ReLU-MaxPool2d(2)-Flatten-Linear(784,10), batch 64.",
+        "W3": "- **W3** W2 with BatchNorm2d (training mode) after each conv.",
+        "W4": "- **W4** LeNet-5 on (128, 1, 28, 28): Conv2d(1,6,5,p=2)-ReLU-MaxPool2d(2)-"
+        "Conv2d(6,16,5)-ReLU-MaxPool2d(2)-Flatten-Linear(400,120)-ReLU-Linear(120,84)-ReLU-"
+        "Linear(84,10), batch 128 (ReLU and max-pooling, as PyTorch's tutorial writes LeNet).",
+        "W5": "- **W5** the network of PyTorch's MNIST example (`mnist/main.py` of "
+        "pytorch/examples at 77f55b9) on (64, 1, 28, 28): Conv2d(1,32,3)-ReLU-Conv2d(32,64,3)-"
+        "ReLU-MaxPool2d(2)-Dropout(0.25)-Flatten-Linear(9216,128)-ReLU-Dropout(0.5)-"
+        "Linear(128,10)-LogSoftmax with NLL loss, batch 64. Dropout multiplies by masks the "
+        "workload supplies (step k uses mask k mod 4), the same in every implementation, so "
+        "the losses agree step by step; evaluation mode skips it.",
+    }
+    return [
         "# Training-step benchmark",
         "",
-        "Generated by `benchmarks/train_step.py`; rerun it rather than editing this page.",
+        "Generated by `benchmarks/train_step.py` and `benchmarks/scaling.py` from the results",
+        "they record in `benchmarks/results/`; rerun them (or `python -m benchmarks.report`)",
+        "rather than editing this page.",
         "",
         "## What is measured",
         "",
         "One training step (zero_grad + forward + backward + SGD update, lr 0.05, momentum 0.9,",
-        "float32, the same seeded batch every step) on three networks (`benchmarks/workloads.py`):",
+        "float32, the same seeded batch every step) on these networks (`benchmarks/workloads.py`):",
         "",
-        "- **W1** MLP 784-256-128-10 with ReLU, softmax cross-entropy, batch 128.",
-        "- **W2** CNN on (64, 1, 28, 28): Conv2d(1,8,3,p=1)-ReLU-MaxPool2d(2)-"
-        "Conv2d(8,16,3,p=1)-ReLU-MaxPool2d(2)-Flatten-Linear(784,10), batch 64.",
-        "- **W3** W2 with BatchNorm2d (training mode) after each conv.",
+        *[described[w] for w in workloads if w in described],
         "",
-        "Implementations: the **floor** (`benchmarks/reference_numpy.py`, hand-written",
-        "straight-line NumPy with preallocated buffers and hand-fused layers: what a NumPy",
-        "framework can approach but not beat), **minigrad** (`benchmarks/impl_minigrad.py`) and",
-        "**PyTorch** on the CPU (`benchmarks/impl_torch.py`). All start from the same weights and",
-        "data. Each runs in its own process; the driver interleaves them in rounds of "
-        f"{run['settings']['block']} steps",
-        f"(A B C A B C ...) after {run['settings']['warmup']} warm-up steps each, so machine "
-        "noise hits all alike;",
-        "every step is timed (median and min-max below) and its minor page faults counted",
-        "(`getrusage().ru_minflt`). RSS growth is the change of resident memory over the timed",
-        "steps; peak RSS is the process's high-water mark (`ru_maxrss`), import included.",
-        "Threads are capped in each worker with `threadpoolctl` (and `torch.set_num_threads`).",
-        "Before each configuration the driver waits (up to `--quiet-wait` seconds) for other",
-        "processes to go quiet, and it records the CPUs they used while the rounds ran.",
+        "Implementations: the **floor** (`benchmarks/reference_numpy.py` for W1-W3,",
+        "`benchmarks/reference_numpy_mnist.py` for W4, W5 and the scaling MLPs: hand-written",
+        "straight-line NumPy with preallocated buffers and hand-fused layers, written before the",
+        "other implementations and frozen: what a NumPy framework can approach but not beat),",
+        "**minigrad** (`benchmarks/impl_minigrad.py`) and **PyTorch** on the CPU",
+        "(`benchmarks/impl_torch.py`). All start from the same weights and data. Each runs in its",
+        "own process; the driver interleaves them in rounds (A B C A B C ...) after warm-up steps,",
+        "so machine noise hits all alike; every step is timed (median and min-max below) and its",
+        "minor page faults counted (`getrusage().ru_minflt`). RSS growth is the change of",
+        "resident memory over the timed steps; peak RSS is the process's high-water mark",
+        "(`ru_maxrss`), import included. Threads are capped in each worker with `threadpoolctl`",
+        "(and `torch.set_num_threads`). Before each configuration the driver waits (up to",
+        "`--quiet-wait` seconds) for other processes to go quiet, and it records the CPUs they",
+        "used while the rounds ran.",
         "",
+        "**Evaluation throughput** is the forward pass alone in evaluation mode (`eval()`, under",
+        "`no_grad`) on the workload's batch, timed the same way before the training rounds; the",
+        "floor has an evaluation forward for W4 and W5. The **per-op overhead budget** is each",
+        "library's fixed cost per operation on 2x2 tensors (`benchmarks/overhead.py`): a trivial",
+        "`Function.apply` recording the graph, the same under `no_grad`, the operator `a * b`,",
+        "and the engine's cost per node of a backward; the fastest of 15 chains of 200 ops.",
+        "",
+        "The floor's gradients are checked before it is timed, against central differences in",
+        "float64 and against PyTorch and minigrad: `python -m benchmarks.verify_reference`.",
+    ]
+
+
+def run_lines(run: dict[str, Any], level: int = 2, workloads: list[str] | None = None) -> list[str]:
+    """One recorded run (restricted to ``workloads``): machine, results, evaluation
+    throughput, overhead budget, the floor's profile, notes and the loss cross-check, under
+    headings of ``level``."""
+    m = run["machine"]
+    results = [r for r in run["results"] if workloads is None or r["workload"] in workloads]
+    extra = {k: v for k, v in run["tuning_env"].items() if k not in run["openblas_env"]}
+    tuning = ", ".join(f"`{k}={v}`" for k, v in extra.items()) or "none"
+    load = {k: ", ".join(f"{v:.2f}" for v in run["load_average"][k]) for k in ("start", "end")}
+    env = ", ".join(f"`{k}={v}`" if v else f"`{k}` unset" for k, v in run["openblas_env"].items())
+    settings = run["settings"]
+    out = heading(level, "Machine and run")
+    out += [
         "Reproduce from the repository root (PyTorch is optional: `pip install torch==2.13.0`",
         "installs the CPU build; without it its rows are skipped with a note):",
         "",
@@ -219,11 +322,8 @@ def markdown(run: dict[str, Any]) -> str:
         run["command"],
         "```",
         "",
-        "The floor's gradients are checked before it is timed, against central differences in",
-        "float64 and against PyTorch and minigrad: `python -m benchmarks.verify_reference`.",
-        "",
-        "## Machine",
-        "",
+        f"- Run{' on ' + m['date'] if m.get('date') else ''}: {settings['warmup']} warm-up "
+        f"steps, then rounds of {settings['block']} steps per implementation",
         f"- CPU: {m['cpu']} ({m['vendor']}, {m['family_model']}), {m['logical_cpus']} logical "
         f"CPUs ({m['usable_cpus']} usable){', virtual machine' if m['virtualized'] else ''}; "
         f"SIMD: {', '.join(m['simd']) or 'none listed'}",
@@ -249,18 +349,35 @@ def markdown(run: dict[str, Any]) -> str:
         for why, configs in reasons.items():
             where = ", ".join(configs)
             out.append(f"- {impl_name(impl)}: skipped on {where} (workload/threads): {why}")
-    for threads in threads_run:
+    for threads in sorted({r["threads"] for r in results}):
         rows = [r for r in results if r["threads"] == threads]
-        out += ["", f"## Results, {threads} thread(s)", ""]
+        out += heading(level, f"Results, {threads} thread(s)")
         out += results_table(rows)
         out += ["", f"Timed steps per implementation: {rows[0]['steps'] if rows else 0}."]
         out += other_load_lines(rows)
+    evaluation = eval_lines(results)
+    if evaluation:
+        out += heading(level, "Evaluation throughput")
+        out += [
+            "Forward only, `eval()` mode under `no_grad`, on the workload's batch; images per",
+            "second from the median time.",
+            "",
+            *evaluation,
+        ]
+    overhead = overhead_lines(results)
+    if overhead:
+        out += heading(level, "Per-op overhead budget")
+        out += [
+            "Microseconds per operation on 2x2 float32 tensors, where the arithmetic is free:",
+            "the fixed cost every op of a step pays, whatever its size (fastest of the run's",
+            "measurements).",
+            "",
+            *overhead,
+        ]
     profile = profile_lines(results)
     if profile:
+        out += heading(level, "Where the floor's time goes")
         out += [
-            "",
-            "## Where the floor's time goes",
-            "",
             "Share of the floor's step by layer kind (`python -m benchmarks.profile_floor`;",
             "the floor runs ReLU on the pooled tensor, so it is counted with max-pool in the",
             "CNNs; im2col/col2im includes the input's layout copy).",
@@ -268,17 +385,78 @@ def markdown(run: dict[str, Any]) -> str:
             *profile,
         ]
     gemm = gemm_lines(results)
-    out += ["", "## Notes", ""]
+    out += heading(level, "Notes")
     out += [
         "- This is a small shared virtual machine and absolute times drift from run to run;",
         "  compare the ratios within one run.",
         "- The floor beats PyTorch partly through layout and fusion it can afford by being",
-        "  hand-written for three fixed networks, and partly through the BLAS on this AMD CPU.",
+        "  hand-written for fixed networks, and partly through the BLAS on this AMD CPU.",
         "  " + gemm_note(results),
         "  On an Intel CPU, where MKL is at home, the ratios to PyTorch could move.",
     ]
     if gemm:
         out += ["", *gemm]
-    out += ["", "## Loss cross-check", "", "Same weights and data, so the losses agree:", ""]
+    out += heading(level, "Loss cross-check")
+    out += ["Same weights and data, so the losses agree:", ""]
     out += loss_lines(results)
-    return "\n".join(out) + "\n"
+    return out
+
+
+def markdown(run: dict[str, Any]) -> str:
+    """The page of one run alone (what ``train_step --markdown PATH`` writes)."""
+    workloads = list(dict.fromkeys(r["workload"] for r in run["results"]))
+    return "\n".join(page_header(workloads) + run_lines(run)) + "\n"
+
+
+def page(runs: list[dict[str, Any]], scaling_section: list[str]) -> str:
+    """docs/benchmarks.md: the first run whole, then from each later run the workloads no
+    earlier run covered (a separate section each), then the scaling study's section."""
+    covered: list[str] = []
+    body: list[str] = []
+    for i, run in enumerate(runs):
+        workloads = list(dict.fromkeys(r["workload"] for r in run["results"]))
+        new = [w for w in workloads if w not in covered]
+        if not new:
+            continue
+        if i == 0:
+            body += run_lines(run)
+        else:
+            body += heading(2, f"Separate run: {', '.join(new)}")
+            body += [
+                f"These workloads come from a separate run (`{run['command']}`), recorded in",
+                "its own results file; compare ratios within it, not its times with the run",
+                "above.",
+            ]
+            body += run_lines(run, 3, new)
+        covered += new
+    return "\n".join(page_header(covered) + body + scaling_section) + "\n"
+
+
+def write_page(root: Path = ROOT) -> Path:
+    """Rebuild docs/benchmarks.md from ``benchmarks/results/``: ``train_step.json``, then the
+    workloads of ``train_step_*.json`` it does not cover, then ``scaling.json``.
+
+    Returns the page's path.
+    """
+    folder = root / "benchmarks" / "results"
+    files = [folder / "train_step.json", *sorted(folder.glob("train_step_*.json"))]
+    runs = [json.loads(f.read_text()) for f in files if f.exists()]
+    scaling_file = folder / "scaling.json"
+    scaling_section = []
+    if scaling_file.exists():
+        from benchmarks import scaling_report
+
+        scaling_section = scaling_report.section(json.loads(scaling_file.read_text()))
+    path = root / "docs" / "benchmarks.md"
+    path.write_text(page(runs, scaling_section))
+    return path
+
+
+def main() -> int:
+    """``python -m benchmarks.report``: rebuild docs/benchmarks.md from the recorded results."""
+    print(f"wrote {write_page()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

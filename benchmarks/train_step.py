@@ -1,4 +1,4 @@
-"""Training-step benchmark: the NumPy floor, minigrad and PyTorch on workloads W1, W2, W3.
+"""Training-step benchmark: the NumPy floor, minigrad and PyTorch on workloads W1 to W5.
 
 For every (workload, thread count) the driver starts one persistent worker process per
 implementation, all from the same weights and batch (benchmarks/workloads.py), and runs them
@@ -9,13 +9,21 @@ peak RSS (``ru_maxrss``) and its RSS (``/proc/self/statm``) before and after the
 Threads are capped in the worker with ``threadpoolctl.threadpool_limits`` (and
 ``torch.set_num_threads``). Every step of every implementation is measured the same way.
 
-The losses of the first steps must agree across implementations (same weights, same data):
-the run fails loudly, writing nothing, if they differ beyond float32 tolerance.
+Before training, each worker also times the evaluation forward (``infer()``: ``eval()`` mode
+under ``no_grad``, on the same batch), interleaved the same way, for images per second; the
+floor has one for W4 and W5 only. The minigrad and PyTorch workers measure their fixed cost per
+operation on tiny tensors (:mod:`benchmarks.overhead`): the overhead budget of a step.
+
+The losses of the first steps, and the evaluation outputs' loss, must agree across
+implementations (same weights, same data): the run fails loudly, writing nothing, if they
+differ beyond float32 tolerance.
 
 Run from the repository root::
 
     python -m benchmarks.train_step                      # full run, writes docs/benchmarks.md
     python -m benchmarks.train_step --quick              # smoke run, writes nothing
+    python -m benchmarks.train_step --workloads W4 W5 \
+        --json benchmarks/results/train_step_w4_w5.json
     python -m benchmarks.train_step --impls numpy torch --threads 1 --workloads W2
     python -m benchmarks.train_step --baseline main~3 --impls numpy minigrad --threads 1 \
         --json benchmarks/results/before_after.json --markdown /dev/null
@@ -25,6 +33,10 @@ was at git revision ``REV`` (exported with ``git archive``) on the same workload
 with the others: the before/after comparison of a change, measured in one run.
 ``minigrad-reference`` is minigrad with every op on its readable reference rule
 (``minigrad.kernels.use("reference")``): the price of readability.
+
+The results go to ``--json``; ``docs/benchmarks.md`` is then rebuilt from every recorded
+result (:func:`benchmarks.report.write_page`): ``train_step.json``, then the workloads of any
+``train_step_*.json`` it does not cover, then the scaling study.
 
 Example:
     >>> summarize([1.0, 3.0, 2.0])["median_ms"]
@@ -62,7 +74,7 @@ OPENBLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # Other environment variables that change the measurement; recorded when set.
 TUNING_ENV_PREFIXES = ("OPENBLAS_", "MALLOC_", "OMP_", "MKL_", "GOMP_", "KMP_")
 MIN_TIMED_STEPS = 50
-LOSS_CHECK_STEPS = 5
+LOSS_CHECK_STEPS = 6  # more than workloads.MASK_PERIOD: W5's dropout masks come round again
 LOSS_RTOL = 1e-4  # float32 loss agreement over the first steps, relative to max(1, |loss|)
 
 
@@ -109,13 +121,31 @@ def gemm_times(impl: str, repeats: int = 50) -> list[dict[str, Any]]:
     return out
 
 
-def worker(impl: str, workload_name: str, threads: int) -> None:
-    """Serve one implementation over stdin/stdout, one JSON object per line.
+def eval_loss(outputs: Any, y: Any) -> float:
+    """Mean cross-entropy of class scores ``outputs`` (N, K) against labels ``y``, in float64
+    (the same for logits and for log-probabilities, whose log-softmax they are).
 
-    Requests: ``{"cmd": "run", "steps": k, "timed": bool}``, ``{"cmd": "stats"}``,
-    ``{"cmd": "profile", "steps": k}`` (the floor's breakdown), ``{"cmd": "gemm"}`` (SGEMM
-    timings), ``{"cmd": "quit"}``. Anything the implementation prints
-    goes to stderr, so stdout carries only the protocol.
+    Example:
+        >>> round(eval_loss([[0.0, 0.0]], [1]), 4)
+        0.6931
+    """
+    import numpy as np
+
+    a = np.asarray(outputs, np.float64)
+    shifted = a - a.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-log_probs[np.arange(len(a)), np.asarray(y)].mean())
+
+
+def worker(impl: str, spec: str, threads: int) -> None:
+    """Serve one implementation of workload ``spec`` over stdin/stdout, one JSON object a line.
+
+    Requests: ``{"cmd": "run", "steps": k, "timed": bool}`` (training steps),
+    ``{"cmd": "eval", "steps": k, "timed": bool}`` (evaluation forwards), ``{"cmd": "stats"}``,
+    ``{"cmd": "overhead"}`` (per-op costs), ``{"cmd": "profile", "steps": k}`` (the floor's
+    breakdown), ``{"cmd": "gemm"}`` (SGEMM timings), ``{"cmd": "quit"}``. The ready message
+    says whether the runner can evaluate and measure overhead, and the RSS after building.
+    Anything the implementation prints goes to stderr, so stdout carries only the protocol.
     """
     import importlib
     import resource
@@ -129,7 +159,7 @@ def worker(impl: str, workload_name: str, threads: int) -> None:
     try:
         from threadpoolctl import threadpool_info, threadpool_limits
 
-        from benchmarks.workloads import make_workload
+        from benchmarks.workloads import from_spec
 
         module = importlib.import_module(MODULES[impl.partition("@")[0]])
         if impl == "minigrad-reference":
@@ -139,11 +169,19 @@ def worker(impl: str, workload_name: str, threads: int) -> None:
         limiter = threadpool_limits(threads)
         if hasattr(module, "set_threads"):
             module.set_threads(threads)
-        runner = module.build(workload_name, make_workload(workload_name))
+        workload = from_spec(spec)
+        runner = module.build(workload["name"], workload)
     except Exception as exc:  # reported to the driver, which skips this implementation
         reply({"error": f"{type(exc).__name__}: {exc}"})
         return
-    info = {"blas": threadpool_info(), "version": getattr(module, "version", lambda: "")()}
+    info = {
+        "blas": threadpool_info(),
+        "version": getattr(module, "version", lambda: "")(),
+        "can_eval": hasattr(runner, "infer"),
+        "can_overhead": hasattr(module, "overhead"),
+        "rss_ready": rss_bytes(),
+        "batch": len(workload["y"]),
+    }
     reply({"ready": True, **info})
     rss_start: int | None = None
     rss_end = 0
@@ -169,6 +207,20 @@ def worker(impl: str, workload_name: str, threads: int) -> None:
             if request["timed"]:
                 rss_end = rss_bytes()
             reply({"times": times, "faults": faults, "losses": losses})
+        elif request["cmd"] == "eval":
+            times, outputs = [], None
+            for _ in range(request["steps"]):
+                t0 = time.perf_counter()
+                try:
+                    outputs = runner.infer()
+                except Exception as exc:  # reported; the driver drops this implementation
+                    reply({"error": f"{type(exc).__name__}: {exc}"})
+                    return
+                times.append(time.perf_counter() - t0)
+            loss = eval_loss(outputs, workload["y"]) if outputs is not None else None
+            reply({"times": times, "losses": [loss]})
+        elif request["cmd"] == "overhead":
+            reply({"overhead": module.overhead()})
         elif request["cmd"] == "stats":
             peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
             start = rss_end if rss_start is None else rss_start
@@ -192,11 +244,11 @@ def worker(impl: str, workload_name: str, threads: int) -> None:
 class Worker:
     """A running worker process and its replies."""
 
-    def __init__(self, impl: str, workload: str, threads: int, env: dict[str, str]) -> None:
+    def __init__(self, impl: str, spec: str, threads: int, env: dict[str, str]) -> None:
         if "@" in impl:  # the package as it was at a git revision, found first on the path
             env = {**env, "PYTHONPATH": os.pathsep.join([env["BASELINE_PATH"], env["PYTHONPATH"]])}
         cmd = [sys.executable, "-m", "benchmarks.train_step", "--worker", impl]
-        cmd += ["--workloads", workload, "--threads", str(threads)]
+        cmd += ["--spec", spec, "--threads", str(threads)]
         self.impl = impl
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -236,9 +288,11 @@ def summarize(times: list[float]) -> dict[str, float]:
     return {"median_ms": statistics.median(ms), "min_ms": min(ms), "max_ms": max(ms)}
 
 
-def check_losses(name: str, threads: int, losses: dict[str, list[float]]) -> list[str]:
-    """Problems found comparing every implementation's first losses with the floor's (or the
-    first implementation's when the floor did not run)."""
+def check_losses(
+    name: str, threads: int, losses: dict[str, list[float]], what: str = "loss"
+) -> list[str]:
+    """Problems found comparing every implementation's first losses (``what`` they are) with
+    the floor's (or the first implementation's when the floor did not run)."""
     if not losses:
         return []
     ref_impl = "numpy" if "numpy" in losses else next(iter(losses))
@@ -248,34 +302,43 @@ def check_losses(name: str, threads: int, losses: dict[str, list[float]]) -> lis
         for step, (a, b) in enumerate(pairs):
             if not abs(a - b) <= LOSS_RTOL * max(1.0, abs(b)):
                 problems.append(
-                    f"{name} threads={threads}: {impl} loss {a!r} at step {step} "
+                    f"{name} threads={threads}: {impl} {what} {a!r} at step {step} "
                     f"!= {ref_impl} {b!r}"
                 )
     return problems
 
 
-def run_config(
-    name: str, threads: int, impls: list[str], args: argparse.Namespace, env: dict[str, str]
-) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """Interleaved rounds for one (workload, threads); results per implementation and skips.
-
-    An implementation that fails to start, or fails while running, is dropped with its error.
-    """
+def start_workers(
+    spec: str, threads: int, impls: list[str], env: dict[str, str]
+) -> tuple[list[Worker], dict[str, str]]:
+    """One worker per implementation for workload ``spec``; the ones that failed to start,
+    with their errors."""
     workers, skipped = [], {}
     for impl in impls:
-        w = Worker(impl, name, threads, env)
+        w = Worker(impl, spec, threads, env)
         if "error" in w.hello:
             hint = "; install with `pip install torch==2.13.0`" if impl == "torch" else ""
             skipped[impl] = w.hello["error"] + hint
             w.close()
         else:
             workers.append(w)
-    records: dict[str, dict[str, list[float]]] = {
-        w.impl: {"times": [], "faults": [], "losses": []} for w in workers
-    }
+    return workers, skipped
 
-    def turn(request: dict[str, Any]) -> None:
-        for w in list(workers):
+
+def run_config(
+    spec: str, threads: int, impls: list[str], args: argparse.Namespace, env: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Interleaved rounds for one (workload, threads): evaluation forwards first (when
+    ``args.eval_steps``), then training steps; results per implementation and skips.
+
+    An implementation that fails to start, or fails while running, is dropped with its error.
+    """
+    workers, skipped = start_workers(spec, threads, impls, env)
+    train = {w.impl: {"times": [], "faults": [], "losses": []} for w in workers}
+    evals = {w.impl: {"times": [], "losses": []} for w in workers if w.hello["can_eval"]}
+
+    def turn(request: dict[str, Any], records: dict[str, dict[str, list]]) -> None:
+        for w in [w for w in workers if w.impl in records]:
             if threads > 1:
                 # Idle BLAS/OpenMP threads of the previous worker spin for up to ~0.1 s before
                 # they sleep; with 2 cores they would steal one from this worker's block.
@@ -286,39 +349,55 @@ def run_config(
                 workers.remove(w)
                 w.close()
                 continue
-            if request["timed"]:
-                records[w.impl]["times"] += reply["times"]
-                records[w.impl]["faults"] += reply["faults"]
-            records[w.impl]["losses"] += reply["losses"]
+            for key, values in reply.items():
+                if request["timed"] or key == "losses":
+                    records[w.impl][key] += values
+
+    def rounds(cmd: str, steps: int, records: dict[str, dict[str, list]]) -> None:
+        turn({"cmd": cmd, "steps": args.warmup, "timed": False}, records)
+        for _ in range(-(-steps // args.block)):
+            turn({"cmd": cmd, "steps": args.block, "timed": True}, records)
 
     results = []
     try:
         quiet_before = wait_until_quiet(args.quiet_wait) if args.quiet_wait > 0 else None
         meter = OtherLoad([w.proc.pid for w in workers])
-        turn({"cmd": "run", "steps": args.warmup, "timed": False})
-        for _ in range(-(-args.steps // args.block)):
-            turn({"cmd": "run", "steps": args.block, "timed": True})
+        if args.eval_steps and evals:
+            rounds("eval", args.eval_steps, evals)
+        rounds("run", args.steps, train)
         others = meter.cpus()
         for w in workers:
-            rec = records[w.impl]
+            rec = train[w.impl]
             stats = w.ask({"cmd": "stats"})
             result = {
-                "workload": name,
+                "workload": spec,
                 "threads": threads,
                 "impl": w.impl,
                 "version": w.hello["version"],
                 "blas": w.hello["blas"],
+                "batch": w.hello["batch"],
                 "steps": len(rec["times"]),
                 **summarize(rec["times"]),
                 "times_ms": [round(1e3 * t, 4) for t in rec["times"]],
                 "faults_per_step": statistics.fmean(rec["faults"]),
                 "peak_rss_mb": stats["peak_rss"] / 2**20,
+                "rss_ready_mb": w.hello["rss_ready"] / 2**20,
                 "rss_growth_mb": (stats["rss_end"] - stats["rss_start"]) / 2**20,
                 "losses": rec["losses"],  # warm-up steps first
                 "other_cpus_before": quiet_before,
                 "other_cpus": others,
             }
-            if w.impl in ("numpy", "torch") and not args.quick:
+            if evals.get(w.impl, {}).get("times"):
+                timing = summarize(evals[w.impl]["times"])
+                result["eval"] = {
+                    **timing,
+                    "steps": len(evals[w.impl]["times"]),
+                    "images_per_s": 1e3 * w.hello["batch"] / timing["median_ms"],
+                    "loss": evals[w.impl]["losses"][0],
+                }
+            if w.hello["can_overhead"] and args.overhead:
+                result["overhead"] = w.ask({"cmd": "overhead"})["overhead"]
+            if w.impl in ("numpy", "torch") and not args.quick and args.gemm:
                 result["gemm"] = w.ask({"cmd": "gemm"})["gemm"]
             if w.impl == "numpy" and args.profile_steps:
                 result["profile"] = w.ask({"cmd": "profile", "steps": args.profile_steps})[
@@ -360,6 +439,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also run minigrad as it was at git revision REV, interleaved (before/after)",
     )
     parser.add_argument("--steps", type=int, default=100, help="timed steps per implementation")
+    parser.add_argument(
+        "--eval-steps",
+        type=int,
+        default=50,
+        help="timed evaluation forwards per implementation (0: none)",
+    )
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first")
     parser.add_argument("--block", type=int, default=10, help="steps per turn in a round")
     parser.add_argument(
@@ -384,15 +469,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help=f"remove {' and '.join(OPENBLAS_ENV)} for the worker processes",
     )
-    parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        help="write this run's page alone to this file, instead of rebuilding "
+        "docs/benchmarks.md from every recorded result",
+    )
     parser.add_argument(
         "--json", type=Path, default=ROOT / "benchmarks" / "results" / "train_step.json"
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--spec", help=argparse.SUPPRESS)  # the worker's workload
+    parser.set_defaults(overhead=True, gemm=True)
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.warmup, args.block, args.profile_steps, args.quiet_wait = 4, 2, 2, 0, 0
+        args.eval_steps = min(args.eval_steps, 2)
         args.settle = 0.0
         args.no_write = True
     elif args.steps < MIN_TIMED_STEPS:
@@ -400,17 +493,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print the table; write markdown and JSON unless told not to."""
-    args = parse_args(argv)
-    if args.worker:
-        worker(args.worker, args.workloads[0], args.threads[0])
-        return 0
+def worker_env(unset_openblas_env: bool = False) -> dict[str, str]:
+    """The environment of the worker processes: this one, with the repository on the path
+    (and without the OpenBLAS tuning variables if asked)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    if args.unset_openblas_env:
+    if unset_openblas_env:
         for key in OPENBLAS_ENV:
             env.pop(key, None)
+    return env
+
+
+def environment(env: dict[str, str]) -> dict[str, Any]:
+    """What a results file records about the machine and the workers' environment."""
+    return {
+        "machine": machine_info(),
+        "openblas_env": {k: env.get(k) for k in OPENBLAS_ENV},
+        "tuning_env": {k: v for k, v in sorted(env.items()) if k.startswith(TUNING_ENV_PREFIXES)},
+    }
+
+
+def measure(args: argparse.Namespace, argv: list[str] | None = None) -> dict[str, Any]:
+    """Every (threads, workload) configuration of ``args``, interleaved: the run's record
+    (what ``--json`` holds), with the loss disagreements found in ``loss_problems``."""
+    env = worker_env(args.unset_openblas_env)
     impls = list(args.impls)
     if args.baseline:
         env["BASELINE_PATH"] = export_package(args.baseline)
@@ -426,28 +532,42 @@ def main(argv: list[str] | None = None) -> int:
                 skipped.setdefault(impl, {}).setdefault(why, []).append(f"{name}/{threads}")
             losses = {r["impl"]: r["losses"] for r in config_results}
             problems += check_losses(name, threads, losses)
-    run = {
+            eval_losses = {r["impl"]: [r["eval"]["loss"]] for r in config_results if "eval" in r}
+            problems += check_losses(name, threads, eval_losses, "evaluation loss")
+    return {
         "command": report.command_line(argv),
-        "machine": machine_info(),
-        "openblas_env": {k: env.get(k) for k in OPENBLAS_ENV},
-        "tuning_env": {k: v for k, v in sorted(env.items()) if k.startswith(TUNING_ENV_PREFIXES)},
+        **environment(env),
         "load_average": {"start": load_start, "end": os.getloadavg()},
-        "settings": {k: getattr(args, k) for k in ("steps", "warmup", "block", "threads")},
+        "settings": {
+            k: getattr(args, k) for k in ("steps", "eval_steps", "warmup", "block", "threads")
+        },
         "skipped": skipped,
         "results": results,
         "loss_problems": problems,
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table; write markdown and JSON unless told not to."""
+    args = parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.spec, args.threads[0])
+        return 0
+    run = measure(args, argv)
+    problems = run["loss_problems"]
     text = report.markdown(run)
     print(text)
     if problems:
         print("LOSSES DISAGREE, results not written:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
     if not args.no_write:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(text)
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(run, indent=1) + "\n")
-        print(f"wrote {args.markdown} and {args.json}")
+        if args.markdown:
+            args.markdown.write_text(text)
+        else:
+            args.markdown = report.write_page()
+        print(f"wrote {args.json} and {args.markdown}")
     return 0
 
 

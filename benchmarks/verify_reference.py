@@ -16,7 +16,7 @@ Exits non-zero when a check fails.
 
 Example:
     >>> report = numerical_check("W1", elements=2)
-    >>> max(r.error for r in report) < 1e-6
+    >>> bool(max(r.error for r in report) < 1e-6)
     True
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import reference_numpy
-from benchmarks.workloads import WORKLOADS, astype, make_workload
+from benchmarks.workloads import WORKLOADS, astype, make_workload, mlp_sizes
 
 # Tolerances, in one place.
 NUMERICAL_RTOL = 1e-6  # float64 analytic vs central differences
@@ -42,7 +42,9 @@ NUMERICAL_STEPS = (1e-6, 1e-7)
 FLOAT64_RTOL = 1e-9  # floor vs PyTorch, float64
 FLOAT32_RTOL = 1e-4  # floor vs PyTorch or minigrad, float32, relative to the largest gradient
 LOSS_RTOL = 1e-5  # float32 loss trajectories, relative to max(1, |loss|)
-TRAJECTORY_STEPS = 5
+TRAJECTORY_STEPS = 6  # more than workloads.MASK_PERIOD: W5's dropout masks come round again
+MLP_SIZES = mlp_sizes(32, 4)
+NUMERICAL_W5_BATCH = 8  # the scaling study's MLP, at a size the checks run quickly
 
 
 @dataclass
@@ -75,17 +77,30 @@ def error_scale(name: str, param: str, grads: dict[str, np.ndarray]) -> float:
     return max(float(np.abs(grads[param]).max()), 1e-30)
 
 
-def numerical_check(name: str, elements: int = 6, seed: int = 0) -> list[Check]:
+def workload_for(name: str, seed: int = 0, batch: int | None = None) -> dict[str, Any]:
+    """The workload the checks use: ``name``'s (``MLP``: of MLP_SIZES), ``batch`` if given.
+
+    Example:
+        >>> workload_for("MLP", batch=2)["x"].shape
+        (2, 784)
+    """
+    return make_workload(name, seed, batch, MLP_SIZES if name == "MLP" else None)
+
+
+def numerical_check(
+    name: str, elements: int = 6, seed: int = 0, batch: int | None = None
+) -> list[Check]:
     """float64 floor gradients vs central differences on ``elements`` random entries per param.
 
     The error of a parameter is the largest difference over the largest analytic entry (see
-    NUMERICAL_STEPS for why two step sizes).
+    NUMERICAL_STEPS for why two step sizes). ``batch`` shrinks the batch (W5 at full size
+    takes seconds per check in float64).
 
     Example:
         >>> all(c.ok for c in numerical_check("W1", elements=1))
         True
     """
-    runner = reference_numpy.build(name, astype(make_workload(name, seed), np.float64))
+    runner = reference_numpy.build(name, astype(workload_for(name, seed, batch), np.float64))
     analytic = runner.gradients()
     rng = np.random.default_rng(seed + 1)
     checks = []
@@ -123,6 +138,18 @@ def blank_images(workload: dict[str, Any], seed: int = 0) -> dict[str, Any]:
     return out
 
 
+def log_softmax(a: np.ndarray) -> np.ndarray:
+    """Row-wise log-softmax in float64 (the identity on rows that are log-probabilities).
+
+    Example:
+        >>> np.exp(log_softmax(np.array([[0.0, 0.0]]))).tolist()
+        [[0.5, 0.5]]
+    """
+    a = np.asarray(a, np.float64)
+    shifted = a - a.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
 def compare_gradients(
     name: str, label: str, ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray], rtol: float
 ) -> list[Check]:
@@ -138,22 +165,30 @@ def compare_gradients(
 
 
 def compare_with(
-    name: str, label: str, build_other: Callable[[str, dict[str, Any]], Any]
+    name: str,
+    label: str,
+    build_other: Callable[[str, dict[str, Any]], Any],
+    batch: int | None = None,
 ) -> list[Check]:
     """The floor against another implementation: gradients (float64 when it supports it,
-    float32, tied data) and the float32 loss trajectory over the first steps."""
+    float32, tied data), the float32 loss trajectory over the first steps, and the evaluation
+    outputs where the floor has them (W4, W5, MLP)."""
     checks = []
-    base = make_workload(name)
+    base = workload_for(name, batch=batch)
     variants = [("float32", base, FLOAT32_RTOL)]
     if label == "torch":
         variants.insert(0, ("float64", astype(base, np.float64), FLOAT64_RTOL))
-    if name != "W1":
+    if name not in ("W1", "MLP"):
         variants.append(("float32 ties", blank_images(base), FLOAT32_RTOL))
     for variant, workload, rtol in variants:
         ours = reference_numpy.build(name, workload).gradients()
         theirs = build_other(name, workload).gradients()
         checks += compare_gradients(name, f"{label} {variant}", ours, theirs, rtol)
     floor, other = reference_numpy.build(name, base), build_other(name, base)
+    if hasattr(floor, "infer"):  # compared as log-probabilities (W5's model returns them)
+        ours, theirs = log_softmax(floor.infer()), log_softmax(other.infer())
+        error = float(np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-30))
+        checks.append(Check(name, f"{label} evaluation outputs", error, FLOAT32_RTOL))
     worst = 0.0
     for _ in range(TRAJECTORY_STEPS):
         a, b = floor.step(), other.step()
@@ -188,13 +223,22 @@ def optional_builders() -> dict[str, Callable[[str, dict[str, Any]], Any] | str]
 def main(argv: list[str] | None = None) -> int:
     """Runs every check, prints one line each, returns 1 if any failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS))
+    parser.add_argument(
+        "workloads", nargs="*", default=[*WORKLOADS, "MLP"], choices=[*WORKLOADS, "MLP"]
+    )
     parser.add_argument("--elements", type=int, default=6, help="entries checked per parameter")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        help="batch size of the central-difference checks (default: the workload's; W5's "
+        "takes minutes in float64, so 8 is used for it unless given)",
+    )
     args = parser.parse_args(argv)
     builders = optional_builders()
     checks: list[Check] = []
     for name in args.workloads:
-        checks += numerical_check(name, args.elements)
+        batch = args.batch or (NUMERICAL_W5_BATCH if name == "W5" else None)
+        checks += numerical_check(name, args.elements, batch=batch)
         for label, build in builders.items():
             if callable(build):
                 try:
