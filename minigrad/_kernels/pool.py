@@ -83,10 +83,14 @@ def route_max(xp: np.ndarray, z: np.ndarray, win: Window, grad: np.ndarray) -> n
     real = None
     if win.padding != (0, 0) and np.isneginf(z).any():
         real = layout.padded(np.ones((1, 1, *win.in_shape[2:]), bool), win.padding, False)
+    nan = np.isnan(z)  # a NaN maximum is the first NaN of its window (argmax's rule)
+    nan = nan if nan.any() else None
     hit, first = layout.empty_like(z, np.bool_), layout.empty_like(z, np.bool_)
     taken = None  # windows whose maximum has already been routed
     for _, _, rows, cols in layout.shifted_slices(win.kernel, win.out_hw, win.stride):
         np.equal(xp[:, :, rows, cols], z, out=hit)
+        if nan is not None:
+            hit |= nan & np.isnan(xp[:, :, rows, cols])
         if real is not None:
             hit &= real[:, :, rows, cols]
         if taken is None:

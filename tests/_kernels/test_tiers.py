@@ -55,12 +55,15 @@ def _pool_inputs(rng, kind: str, shape=(2, 3, 7, 6)) -> np.ndarray:
         return rng.permutation(np.linspace(-3, 3, int(np.prod(shape)))).reshape(shape)
     if kind == "ties":  # few distinct values: most windows hold tied maxima
         return rng.integers(0, 3, shape).astype(np.float64)
-    x = rng.standard_normal(shape)  # whole rows of -inf: padded windows with no finite pixel
-    x[:, :, :2] = -np.inf
+    x = rng.standard_normal(shape)
+    if kind == "nan":  # a NaN is its window's maximum: the gradient goes to the first NaN
+        x[0, 0, 1, 1:3] = np.nan
+        return x
+    x[:, :, :2] = -np.inf  # whole rows of -inf: padded windows with no finite pixel
     return x
 
 
-@pytest.mark.parametrize("kind", ["distinct", "ties", "neg_inf"])
+@pytest.mark.parametrize("kind", ["distinct", "ties", "neg_inf", "nan"])
 @pytest.mark.parametrize(("kernel", "stride", "padding"), POOL_SETTINGS)
 def test_max_pool2d(kernel, stride, padding, kind: str, rng) -> None:
     x = _pool_inputs(rng, kind)

@@ -155,3 +155,28 @@ def test_gradient_arrays_are_not_modified(rng, config) -> None:
         opt.step()
         assert p.grad is grad
         np.testing.assert_array_equal(grad, kept)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"momentum": 0.9},
+        {"momentum": 0.9, "dampening": 0.3},
+        {"momentum": 0.9, "nesterov": True},
+        {"momentum": 0.8, "weight_decay": 0.01},
+    ],
+)
+def test_the_blas_and_numpy_paths_of_a_momentum_step_agree(settings, rng) -> None:
+    """Contiguous float parameters update through BLAS axpy/scal, others through NumPy."""
+    w0 = rng.standard_normal((6, 5))
+    contiguous = mg.tensor(w0, dtype="float64", requires_grad=True)
+    strided = mg.from_numpy(np.asfortranarray(w0)).requires_grad_()  # not C-contiguous
+    runs = []
+    for p in (contiguous, strided):
+        opt = SGD([p], lr=0.1, **settings)
+        for step in range(4):
+            p.grad = w0 * (step + 1) * 0.5
+            opt.step()
+        runs.append(p.data.copy())
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-13, atol=1e-15)
+    assert not np.array_equal(runs[0], w0)
