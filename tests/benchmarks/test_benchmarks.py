@@ -235,3 +235,14 @@ def test_harness_evaluates_measures_overhead_and_builds_the_page() -> None:
     assert "## Separate run: W4" in page and page.endswith("scaling text\n")
     assert page.count("| W4 | floor (NumPy) |") == 1
     assert "Separate run" not in report.page([run, run], [])
+
+
+def test_import_time_quick_run_parses_and_writes_nothing(capsys, monkeypatch, tmp_path) -> None:
+    from benchmarks import import_time
+
+    monkeypatch.setattr(import_time, "OUT", tmp_path / "import_time.json")
+    assert import_time.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("import minigrad beyond numpy: median ")
+    assert "scipy imported: False" in out  # scipy.special is loaded on first use, not at import
+    assert not (tmp_path / "import_time.json").exists()
