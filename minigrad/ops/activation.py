@@ -12,15 +12,16 @@ from minigrad.ops._common import as_float, as_tensor, axis_int, torch_axis
 from minigrad.tensor import Tensor
 
 
-def expit(x: np.ndarray) -> np.ndarray:
-    """``1 / (1 + exp(-x))`` in one pass that never overflows (SciPy's ``expit``).
+def expit(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``1 / (1 + exp(-x))`` in one pass that never overflows (SciPy's ``expit``), into
+    ``out`` if given.
 
     SciPy is imported on first use: ``scipy.special`` takes a good part of a second to import,
     which ``import minigrad`` should not pay.
     """
     from scipy.special import expit as scipy_expit
 
-    return scipy_expit(x)
+    return scipy_expit(x, out=out)
 
 
 class ReLU(Function):

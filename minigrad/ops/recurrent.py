@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import sparse, special
 
 from minigrad.autograd import Function, Node
 from minigrad.ops._common import as_tensor, shape_error
+from minigrad.ops.activation import expit
 from minigrad.tensor import Tensor
 
 NONLINEARITIES = ("tanh", "relu")
@@ -46,9 +46,9 @@ class LSTMCell(Function):
         a = np.matmul(h, w_hh.T)
         a += xg
         # the gate activations overwrite their pre-activations: [i, f, g, o]
-        special.expit(a[:, : 2 * H], out=a[:, : 2 * H])
+        expit(a[:, : 2 * H], out=a[:, : 2 * H])
         np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
-        special.expit(a[:, 3 * H :], out=a[:, 3 * H :])
+        expit(a[:, 3 * H :], out=a[:, 3 * H :])
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         out = np.empty_like(state)
         h_new, c_new = out
@@ -111,7 +111,7 @@ class GRUCell(Function):
         v = np.matmul(h, w_hh.T)
         if b_hh is not None:
             v += b_hh
-        rz = special.expit(xg[:, : 2 * hidden] + v[:, : 2 * hidden])
+        rz = expit(xg[:, : 2 * hidden] + v[:, : 2 * hidden])
         r, z = rz[:, :hidden], rz[:, hidden:]
         v_n = v[:, 2 * hidden :]
         n = np.tanh(xg[:, 2 * hidden :] + r * v_n)
@@ -277,6 +277,8 @@ class Embedding(Function):
     def backward(ctx: Node, grad: np.ndarray) -> np.ndarray:
         flat = ctx.indices.reshape(-1)
         g = grad.reshape(len(flat), -1)
+        from scipy import sparse  # on first use: import minigrad does not load SciPy
+
         # one nonzero per column: column m of onehot.T is place m, its row the index there
         onehot_t = sparse.csc_matrix(
             (np.ones(len(flat), g.dtype), flat, np.arange(len(flat) + 1)),
