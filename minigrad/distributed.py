@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, NoReturn
 
@@ -38,6 +39,7 @@ from minigrad.tensor import Tensor
 __all__ = ["DistributedDataParallel", "DistributedSampler", "World", "abort", "init"]
 
 INSTALL_HINT = 'pip install "minigrad[mpi]" (mpi4py and the MPICH library)'
+ABORT_GRACE = 0.5  # seconds between the last message and MPI Abort (see abort)
 
 
 class World(NamedTuple):
@@ -109,6 +111,10 @@ def abort(message: str, status: int = 1) -> NoReturn:
         flush=True,
     )
     sys.stdout.flush()
+    # mpiexec drops output still in flight when Abort kills the job: give its forwarding a
+    # moment, so that the traceback and this message reach the user (a failure path; the
+    # pause costs nothing in a run that goes well)
+    time.sleep(ABORT_GRACE)
     _mpi().COMM_WORLD.Abort(status)
     raise SystemExit(status)  # Abort does not return; this keeps the type checker honest
 
