@@ -62,6 +62,8 @@ translated_pages = [
     "backprop-by-hand",
     "from-the-tutorials",
     "numdiff",
+    "seeing-backprop",
+    "recurrent",
     "glossary",
 ]
 
