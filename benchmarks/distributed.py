@@ -418,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     allreduce = json.loads(run(allreduce_command))
     cli = command_line_runs(args.cli_rounds, args.cli_epochs, args.quiet_wait)
     results = {
-        "command": report.command_line(argv),
+        "command": report.command_line(argv, "benchmarks.distributed"),
         "machine": report.machine_info()
         | {"mpi4py": report.package_version("mpi4py"), "mpich": report.package_version("mpich")},
         "env": ENV,
