@@ -100,21 +100,8 @@ class SGD(Optimizer):
                     st = state[p] = self.init_state(p, group)
                     buf = st["momentum_buffer"]
                     np.copyto(buf, g)
-                    first = True
                 else:
-                    buf, first = st["momentum_buffer"], False
-                blas = _blas(w, g, buf)
-                if blas is not None:  # three passes, no temporary
-                    scal, axpy = blas
-                    flat_w, flat_g, flat_buf = w.reshape(-1), g.reshape(-1), buf.reshape(-1)
-                    if not first:
-                        scal(momentum, flat_buf)
-                        axpy(flat_g, flat_buf, a=1 - dampening)
-                    axpy(flat_buf, flat_w, a=-lr * momentum if nesterov else -lr)
-                    if nesterov:
-                        axpy(flat_g, flat_w, a=-lr)
-                    continue
-                if not first:
+                    buf = st["momentum_buffer"]
                     buf *= momentum
                     buf += g if dampening == 0 else g * (1 - dampening)
                 if nesterov:
@@ -124,25 +111,3 @@ class SGD(Optimizer):
                 else:
                     update = buf * lr
                 w -= update
-
-
-_BLAS: dict[np.dtype, tuple[Any, Any]] = {}  # dtype -> BLAS (scal, axpy)
-
-
-def _blas(*arrays: np.ndarray) -> tuple[Any, Any] | None:
-    """BLAS ``scal`` (``x *= a``) and ``axpy`` (``y += a * x``) for these arrays, each one pass
-    over memory with no temporary (NumPy needs both for ``y -= a * x``); None unless all are
-    C-contiguous, not 0-d and of one float32 or float64 dtype. Call them on ``reshape(-1)``
-    views, which share the arrays' memory."""
-    dtype = arrays[0].dtype
-    if dtype not in (np.float32, np.float64) or not arrays[0].ndim:
-        return None
-    if not all(a.dtype == dtype and a.flags.c_contiguous for a in arrays):
-        return None
-    routines = _BLAS.get(dtype)
-    if routines is None:
-        # SciPy's BLAS is imported on first use: scipy.linalg takes a while to import.
-        from scipy.linalg import blas
-
-        routines = _BLAS[dtype] = blas.get_blas_funcs(("scal", "axpy"), (arrays[0],))
-    return routines
