@@ -277,7 +277,7 @@ def command_line_runs(rounds: int, epochs: int | None, quiet_wait: float) -> dic
         for name, extra in CLI_CONFIGS.items():
             wait_until_quiet(quiet_wait)
             command = [sys.executable, "-m", "minigrad", "train", "--quiet", *extra]
-            command += ["--out", f"/tmp/minigrad-bench-{os.getpid()}"]
+            command += ["--out", f"/tmp/minigrad-bench-{os.getpid()}", "--overwrite"]
             command += ["--epochs", str(epochs)] if epochs else []
             if extra:
                 command = [str(MPIEXEC), "-n", "2", *command]

@@ -36,7 +36,10 @@ with the others: the before/after comparison of a change, measured in one run.
 
 The results go to ``--json``; ``docs/benchmarks.md`` is then rebuilt from every recorded
 result (:func:`benchmarks.report.write_page`): ``train_step.json``, then the workloads of any
-``train_step_*.json`` it does not cover, then the scaling study.
+``train_step_*.json`` it does not cover, the ratios across ``train_step.json`` and its repeats
+(``train_step_repeat*.json``, runs with ``--threads 1 --markdown /dev/null``), then the scaling
+study. The README's speed table comes from the same files: after new runs, regenerate both
+with ``python -m benchmarks.report``.
 
 Example:
     >>> summarize([1.0, 3.0, 2.0])["median_ms"]

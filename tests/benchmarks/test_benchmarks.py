@@ -237,6 +237,50 @@ def test_harness_evaluates_measures_overhead_and_builds_the_page() -> None:
     assert "Separate run" not in report.page([run, run], [])
 
 
+def fake_run(ratios: dict[str, float], torch_ms: float = 3.0) -> dict:
+    """A recorded run with 1-thread medians: the floor at 1 ms, minigrad at ``ratios[w]`` ms."""
+    results = []
+    for w, r in ratios.items():
+        for impl, ms in (("numpy", 1.0), ("minigrad", r), ("torch", torch_ms)):
+            results.append({"workload": w, "impl": impl, "threads": 1, "median_ms": ms})
+        results.append({"workload": w, "impl": "minigrad", "threads": 2, "median_ms": 99.0})
+    return {"results": results}
+
+
+def test_ratios_across_repeated_runs_take_the_median_of_each_workload() -> None:
+    runs = [
+        fake_run({"W1": 1.5, "W2": 1.2}),
+        fake_run({"W1": 1.1, "W2": 1.4}),
+        fake_run({"W1": 1.3}),
+    ]
+    lines = report.repeat_lines(runs)
+    assert "| W1 | minigrad | 1.50x | 1.10x | 1.30x | 1.30x |" in lines
+    assert not any(line.startswith("| W2 |") for line in lines)  # not in every run
+    assert "| W1 | PyTorch | 3.00x | 3.00x | 3.00x | 3.00x |" in lines
+
+
+def test_the_readme_table_is_regenerated_between_its_markers() -> None:
+    table = report.readme_table(
+        fake_run({"W1": 1.5, "W4": 1.2}), [fake_run({"W1": 1.1, "W4": 1.4})]
+    )
+    assert table[2] == "| MLP 784-256-128-10, batch 128 | 1.50 ms | 3.00 ms | 1.00 ms | 1.30x |"
+    assert table[3].startswith("| LeNet-5, batch 128 | 1.20 ms |") and len(table) == 4
+    text = f"intro\n{report.README_START}\nold row\n{report.README_END}\nrest\n"
+    new = report.readme_with_table(text, table)
+    assert "old row" not in new and new.startswith("intro\n") and new.endswith("rest\n")
+    assert report.readme_with_table(new, table) == new
+    with pytest.raises(ValueError, match="markers"):
+        report.readme_with_table("no markers here", table)
+
+
+def test_the_readme_speed_table_is_the_recorded_run() -> None:
+    """The README's numbers come from benchmarks/results/: `python -m benchmarks.report`."""
+    runs, repeats = report.recorded_runs()
+    readme = (train_step.ROOT / "README.md").read_text()
+    assert readme == report.readme_with_table(readme, report.readme_table(runs[0], repeats))
+    assert len(repeats) >= 2
+
+
 def test_import_time_quick_run_parses_and_writes_nothing(capsys, monkeypatch, tmp_path) -> None:
     from benchmarks import import_time
 

@@ -1,7 +1,4 @@
-"""Tests of benchmarks/distributed.py's arithmetic and of its worker in one plain process.
-
-Run with ``python -m pytest benchmarks`` from the repository root.
-"""
+"""Tests of benchmarks/distributed.py's arithmetic and of its worker in one plain process."""
 
 from __future__ import annotations
 
@@ -44,3 +41,14 @@ def test_worker_reports_a_plain_process() -> None:
     assert result is not None
     assert (result["ranks"], result["batch_per_rank"], result["steps"]) == (1, 32, 2)
     assert result["examples_per_s"] > 0 and result["median_ms"]["communicate"] < 0.1  # nothing
+
+
+def test_command_line_runs_give_accuracy_and_time_for_every_configuration(monkeypatch) -> None:
+    """One round, one epoch: three runs of the command line into the same --out folder."""
+    if not distributed.MPIEXEC.exists():
+        pytest.skip("no mpiexec beside this Python (install the mpi extra)")
+    monkeypatch.setattr(distributed, "wait_until_quiet", lambda seconds: None)
+    runs = distributed.command_line_runs(rounds=1, epochs=1, quiet_wait=0)
+    assert list(runs) == list(distributed.CLI_CONFIGS)
+    for name, (result,) in runs.items():
+        assert 0.5 < result["accuracy"] <= 1 and result["seconds"] > 0, name

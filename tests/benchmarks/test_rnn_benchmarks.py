@@ -1,7 +1,4 @@
-"""Tests of the recurrent benchmark: workloads, the floor's gradients, and the other runners.
-
-Run with ``python -m pytest benchmarks`` from the repository root.
-"""
+"""Tests of the recurrent benchmark: workloads, the floor's gradients, and the other runners."""
 
 from __future__ import annotations
 
