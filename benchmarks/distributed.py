@@ -44,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ import numpy as np
 
 from benchmarks import report
 from benchmarks.machine_load import CLOCK_TICKS, busy_ticks, wait_until_quiet
+from minigrad.bench.machine import machine_info
 
 ROOT = Path(__file__).resolve().parent.parent
 MPIEXEC = Path(sys.executable).with_name("mpiexec")
@@ -419,8 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     cli = command_line_runs(args.cli_rounds, args.cli_epochs, args.quiet_wait)
     results = {
         "command": report.command_line(argv, "benchmarks.distributed"),
-        "machine": report.machine_info()
-        | {"mpi4py": report.package_version("mpi4py"), "mpich": report.package_version("mpich")},
+        "machine": machine_info() | {name: package_version(name) for name in ("mpi4py", "mpich")},
         "env": ENV,
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "minutes": (time.time() - started) / 60,
@@ -440,6 +441,14 @@ def main(argv: list[str] | None = None) -> int:
     analyze(results)
     report_and_write(results, None if args.quick else args.json)
     return 0
+
+
+def package_version(name: str) -> str | None:
+    """The installed version of distribution ``name``, or None."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def report_and_write(results: dict[str, Any], path: Path | None) -> None:

@@ -25,7 +25,6 @@ import cProfile
 import json
 import os
 import pstats
-import shlex
 import statistics
 import sys
 import time
@@ -35,6 +34,7 @@ from typing import Any
 from benchmarks import report
 from benchmarks.machine_load import OtherLoad, wait_until_quiet
 from benchmarks.rnn_workloads import SIZES, WORKLOADS, make_workload
+from minigrad.bench.machine import machine_info
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPLS = {
@@ -184,14 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("LOSSES DISAGREE, nothing written:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
+    run = {
+        "command": report.command_line(argv, "benchmarks.rnn_step"),
+        "machine": machine_info(),
+        "load_average": {"start": load_start, "end": os.getloadavg()},
+        "settings": {k: getattr(args, k) for k in ("steps", "warmup", "block", "threads")},
+        "results": results,
+    }
     if not args.quick:
-        run = {
-            "command": shlex.join(["python", "-m", "benchmarks.rnn_step", *(argv or sys.argv[1:])]),
-            "machine": report.machine_info(),
-            "load_average": {"start": load_start, "end": os.getloadavg()},
-            "settings": {k: getattr(args, k) for k in ("steps", "warmup", "block", "threads")},
-            "results": results,
-        }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(run, indent=1) + "\n")
         print(f"wrote {args.json}")

@@ -43,12 +43,17 @@ def test_worker_reports_a_plain_process() -> None:
     assert result["examples_per_s"] > 0 and result["median_ms"]["communicate"] < 0.1  # nothing
 
 
-def test_command_line_runs_give_accuracy_and_time_for_every_configuration(monkeypatch) -> None:
-    """One round, one epoch: three runs of the command line into the same --out folder."""
+def test_a_quick_run_goes_end_to_end_and_writes_nothing(capsys, tmp_path) -> None:
+    """Launches, the allreduce sweep, three command-line runs into one --out folder, the
+    record and its summary: everything a full run does, on tiny settings."""
     if not distributed.MPIEXEC.exists():
         pytest.skip("no mpiexec beside this Python (install the mpi extra)")
-    monkeypatch.setattr(distributed, "wait_until_quiet", lambda seconds: None)
-    runs = distributed.command_line_runs(rounds=1, epochs=1, quiet_wait=0)
-    assert list(runs) == list(distributed.CLI_CONFIGS)
-    for name, (result,) in runs.items():
-        assert 0.5 < result["accuracy"] <= 1 and result["seconds"] > 0, name
+    out = tmp_path / "distributed.json"
+    args = ["--quick", "--rounds", "1", "--cli-rounds", "1", "--cli-epochs", "1"]
+    args += ["--workloads", "W2", "--quiet-wait", "0", "--json", str(out)]
+    assert distributed.main(args) == 0
+    printed = capsys.readouterr().out
+    for name in distributed.CLI_CONFIGS:
+        assert f"command line, {name}: [{{'accuracy': " in printed
+    assert "allreduce, 2 ranks: latency" in printed
+    assert not out.exists()

@@ -62,3 +62,11 @@ def test_gradient_flow_vanishes_for_small_and_explodes_for_large_weights() -> No
     small = norms["tanh RNN, W_hh = 0.5 x orthogonal (small)"]
     large = norms["tanh RNN, W_hh = 2 x orthogonal (large)"]
     assert small[1] < 1e-4 * small[0] and large[1] > 5 * large[0]
+
+
+def test_a_quick_run_builds_its_record_and_writes_nothing(tmp_path) -> None:
+    from benchmarks import rnn_step
+
+    out = tmp_path / "rnn_step.json"
+    assert rnn_step.main(["--quick", "--workloads", "L1", "--json", str(out)]) == 0
+    assert not out.exists()
