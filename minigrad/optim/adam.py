@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, ParamsT
+from minigrad.optim.optimizer import Optimizer, ParamsT, _decayed
 from minigrad.tensor import Tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -83,7 +83,6 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place (see the class docstring)."""
-        state = self.state
         decoupled = self._decoupled
         for group in self.param_groups:
             # Python floats keep a float32 parameter's arithmetic in float32.
@@ -98,18 +97,14 @@ class Adam(Optimizer):
                     continue
                 w = p.data
                 p._bump()
-                st = state.get(p)
-                if st is None:
-                    st = state[p] = self.init_state(p, group)
+                st = self._state_of(p, group)
                 t = st["step"] = st["step"] + 1
-                g = grad
-                if weight_decay != 0:
-                    if decoupled:
+                if decoupled:
+                    g = grad
+                    if weight_decay != 0:
                         w *= 1 - lr * weight_decay
-                    else:
-                        # ``out=`` keeps a temporary an array even for a 0-d parameter.
-                        g = np.multiply(w, weight_decay, out=np.empty_like(w))
-                        g += grad
+                else:
+                    g = _decayed(grad, w, weight_decay)
                 m, v = st["exp_avg"], st["exp_avg_sq"]
                 # m.lerp_(g, 1 - beta1) as PyTorch writes it; ``tmp`` is the one temporary.
                 tmp = np.subtract(g, m, out=np.empty_like(m))

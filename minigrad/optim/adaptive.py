@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, ParamsT
+from minigrad.optim.optimizer import Optimizer, ParamsT, _decayed
 from minigrad.tensor import Tensor
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop"]
@@ -21,15 +21,6 @@ def _zeros(p: Tensor, fill: float = 0.0) -> np.ndarray:
 def _sqrt(x: np.ndarray) -> np.ndarray:
     """``sqrt(x)`` as a new array, also for a 0-d ``x`` (where NumPy would return a scalar)."""
     return np.sqrt(x, out=np.empty(x.shape, x.dtype))
-
-
-def _decayed(grad: np.ndarray, w: np.ndarray, weight_decay: float) -> np.ndarray:
-    """``grad + weight_decay * w`` in a new array, or ``grad`` itself when there is no decay."""
-    if weight_decay == 0:
-        return grad
-    g = np.multiply(w, weight_decay, out=np.empty(w.shape, w.dtype))
-    g += grad
-    return g
 
 
 class Adagrad(Optimizer):
@@ -91,9 +82,7 @@ class Adagrad(Optimizer):
                     continue
                 w = p.data
                 p._bump()
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = self.init_state(p, group)
+                st = self._state_of(p, group)
                 t = st["step"] = st["step"] + 1
                 g = _decayed(p.grad, w, weight_decay)
                 total = st["sum"]
@@ -178,9 +167,7 @@ class RMSprop(Optimizer):
                     continue
                 w = p.data
                 p._bump()
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = self.init_state(p, group)
+                st = self._state_of(p, group)
                 st["step"] += 1
                 g = _decayed(p.grad, w, weight_decay)
                 v = st["square_avg"]
@@ -259,9 +246,7 @@ class Adadelta(Optimizer):
                     continue
                 w = p.data
                 p._bump()
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = self.init_state(p, group)
+                st = self._state_of(p, group)
                 st["step"] += 1
                 g = _decayed(p.grad, w, weight_decay)
                 v, u = st["square_avg"], st["acc_delta"]

@@ -130,6 +130,13 @@ class Optimizer:
         """
         return {}
 
+    def _state_of(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The state of parameter ``p``, made by :meth:`init_state` at its first step."""
+        st = self.state.get(p)
+        if st is None:
+            st = self.state[p] = self.init_state(p, group)
+        return st
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: set ``.grad`` to ``None``, or zero it in place.
 
@@ -275,6 +282,16 @@ class Optimizer:
         n = len(self._params())
         hyper = ", ".join(f"{k}={v!r}" for k, v in self.defaults.items())
         return f"{self._name}({n} parameters in {len(self.param_groups)} groups; {hyper})"
+
+
+def _decayed(grad: np.ndarray, w: np.ndarray, weight_decay: float) -> np.ndarray:
+    """``grad + weight_decay * w`` in a new array, or ``grad`` itself when there is no decay.
+    (``out=`` keeps the temporary an array even for a 0-d parameter.)"""
+    if weight_decay == 0:
+        return grad
+    g = np.multiply(w, weight_decay, out=np.empty_like(w))
+    g += grad
+    return g
 
 
 def _plain(value: Any) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.optim.optimizer import Optimizer, ParamsT
+from minigrad.optim.optimizer import Optimizer, ParamsT, _decayed
 from minigrad.tensor import Tensor
 
 __all__ = ["SGD"]
@@ -85,11 +85,7 @@ class SGD(Optimizer):
                 if grad is None:
                     continue
                 w = p.data
-                g = grad
-                if weight_decay != 0:
-                    # ``out=`` keeps a temporary an array even for a 0-d parameter.
-                    g = np.multiply(w, weight_decay, out=np.empty_like(w))
-                    g += grad
+                g = _decayed(grad, w, weight_decay)
                 p._bump()
                 if momentum == 0:
                     # A temporary of our own is scaled in place; the user's gradient is not.
