@@ -44,7 +44,6 @@ import statistics
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +51,7 @@ import numpy as np
 
 from benchmarks import report
 from benchmarks.machine_load import CLOCK_TICKS, busy_ticks, wait_until_quiet
-from minigrad.bench.machine import machine_info
+from minigrad.bench.machine import machine_info, package_version
 
 ROOT = Path(__file__).resolve().parent.parent
 MPIEXEC = Path(sys.executable).with_name("mpiexec")
@@ -441,14 +440,6 @@ def main(argv: list[str] | None = None) -> int:
     analyze(results)
     report_and_write(results, None if args.quick else args.json)
     return 0
-
-
-def package_version(name: str) -> str | None:
-    """The installed version of distribution ``name``, or None."""
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def report_and_write(results: dict[str, Any], path: Path | None) -> None:

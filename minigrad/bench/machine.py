@@ -18,7 +18,7 @@ import numpy as np
 
 import minigrad
 
-__all__ = ["blas_summary", "machine_info"]
+__all__ = ["blas_summary", "machine_info", "package_version"]
 
 
 def _cpu_fields() -> dict[str, str]:
@@ -48,7 +48,8 @@ def _mem_total_gib() -> float:
     return 0.0
 
 
-def _version(name: str) -> str | None:
+def package_version(name: str) -> str | None:
+    """The installed version of distribution ``name``, or None."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -88,8 +89,8 @@ def machine_info() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "minigrad": minigrad.__version__,
-        "torch": _version("torch"),
-        "threadpoolctl": _version("threadpoolctl"),
+        "torch": package_version("torch"),
+        "threadpoolctl": package_version("threadpoolctl"),
         "blas": _blas(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
