@@ -149,11 +149,7 @@ def argmax(
         >>> argmax(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [1, 0]
     """
-    axis = torch_axis("argmax", axis, dim)
-    keepdims = torch_keepdims("argmax", keepdims, keepdim)
-    if axis is not None:
-        axis = axis_int(axis, "argmax")
-    return Tensor._wrap(np.asarray(np.argmax(as_tensor(x).data, axis, keepdims=keepdims)), None)
+    return _position(np.argmax, x, axis, keepdims, dim, keepdim)
 
 
 def argmin(
@@ -171,8 +167,14 @@ def argmin(
         >>> argmin(Tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [0, 1]
     """
-    axis = torch_axis("argmin", axis, dim)
-    keepdims = torch_keepdims("argmin", keepdims, keepdim)
+    return _position(np.argmin, x, axis, keepdims, dim, keepdim)
+
+
+def _position(find: Any, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Tensor:
+    """``find`` (``np.argmax`` or ``np.argmin``) of ``x`` along a NumPy or PyTorch axis."""
+    name = find.__name__
+    axis = torch_axis(name, axis, dim)
+    keepdims = torch_keepdims(name, keepdims, keepdim)
     if axis is not None:
-        axis = axis_int(axis, "argmin")
-    return Tensor._wrap(np.asarray(np.argmin(as_tensor(x).data, axis, keepdims=keepdims)), None)
+        axis = axis_int(axis, name)
+    return Tensor._wrap(np.asarray(find(as_tensor(x).data, axis, keepdims=keepdims)), None)
