@@ -451,8 +451,7 @@ def report_and_write(results: dict[str, Any], path: Path | None) -> None:
     for name, entry in results["command_line"].items():
         print(f"command line, {name}: {entry['runs']}")
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results, indent=1) + "\n")
+        report.write_record(path, results)
         print(f"wrote {path}")
 
 

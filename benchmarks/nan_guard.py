@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from benchmarks import report
 from benchmarks.impl_minigrad import MinigradRunner
 from benchmarks.workloads import make_workload
 from minigrad.bench.machine import machine_info
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             "settings": {"steps": steps, "block": block, "threads": 1},
             "results": results,
         }
-        OUT.write_text(json.dumps(record, indent=1) + "\n")
+        report.write_record(OUT, record)
         print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 

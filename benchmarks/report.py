@@ -61,6 +61,12 @@ def command_line(argv: list[str] | None, module: str = "benchmarks.train_step") 
     return shlex.join(["python", "-m", module, *args])
 
 
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Write a benchmark run's record to ``path`` as indented JSON, making its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
 def ratio(value: float, reference: float | None) -> str:
     """``value / reference`` formatted as ``0.50x``, or a dash without a reference."""
     return f"{value / reference:.2f}x" if reference else "-"

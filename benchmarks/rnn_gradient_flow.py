@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
+from benchmarks import report
 from minigrad import nn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     for label, values in norms.items():
         print(f"{label:45s} " + " ".join(f"{v:9.2e}" for v in values))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1) + "\n")
+    report.write_record(args.json, result)
     plot(result, args.png)
     print(f"wrote {args.json} and {args.png}")
     return 0

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import os
 import pstats
 import statistics
@@ -192,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
     }
     if not args.quick:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(run, indent=1) + "\n")
+        report.write_record(args.json, run)
         print(f"wrote {args.json}")
     return 0
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import sys
 import time
@@ -195,8 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"LOSSES DISAGREE, results not written:\n  {problems}", file=sys.stderr)
         return 2
     if not args.quick:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(study, indent=1) + "\n")
+        report.write_record(args.json, study)
         plots = scaling_report.plot(study, args.img)
         page = report.write_page()
         print(f"wrote {args.json}, {', '.join(map(str, plots))} and {page}")

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shlex
 import statistics
 import sys
@@ -45,7 +44,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 import minigrad as mg
-from benchmarks import impl_minigrad
+from benchmarks import impl_minigrad, report
 from benchmarks.workloads import WORKLOADS, make_workload
 from minigrad import _watch, autograd
 from minigrad.bench.machine import machine_info
@@ -177,8 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             "settings": {"rounds": args.rounds, "block": args.block, "threads": args.threads},
             "results": results,
         }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(run, indent=1) + "\n")
+        report.write_record(args.json, run)
         print(f"wrote {args.json}")
     return 0
 

@@ -564,8 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         print("LOSSES DISAGREE, results not written:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 2
     if not args.no_write:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(run, indent=1) + "\n")
+        report.write_record(args.json, run)
         if args.markdown:
             args.markdown.write_text(text)
         else:
