@@ -9,7 +9,7 @@ import numpy as np
 
 from minigrad.arrays import in_place_array
 from minigrad.device import check_device
-from minigrad.dtypes import as_array, get_default_dtype
+from minigrad.dtypes import as_array, get_default_dtype, is_int
 from minigrad.random import default_generator
 from minigrad.tensor import Tensor
 
@@ -187,7 +187,7 @@ def linspace(
         [0.0, 0.25, 0.5, 0.75, 1.0]
     """
     check_device("linspace", device)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+    if not is_int(steps) or steps < 0:
         raise ValueError(f"linspace: steps must be an int >= 0, got {steps!r}")
     return _leaf(np.linspace(start, end, int(steps)), _dtype(dtype), requires_grad)
 

@@ -33,6 +33,7 @@ from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
+from minigrad.dtypes import is_int
 from minigrad.nn.layer import IncompatibleKeys, Layer, Parameter
 from minigrad.tensor import Tensor
 
@@ -154,7 +155,7 @@ class DistributedSampler:
         world_size: int | None = None,
     ) -> None:
         n = dataset if isinstance(dataset, (int, np.integer)) else len(dataset)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        if not is_int(seed) or seed < 0:
             raise ValueError(f"DistributedSampler: seed must be a non-negative int, got {seed!r}")
         if rank is None or world_size is None:
             world = init()

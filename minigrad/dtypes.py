@@ -25,6 +25,16 @@ BUILTIN_NAMED_DTYPES = {
 }
 
 
+def is_int(value: Any) -> bool:
+    """Whether ``value`` is an integer (a Python or NumPy int), and not a bool.
+
+    Example:
+        >>> is_int(np.int64(3)), is_int(True), is_int(3.0)
+        (True, False, False)
+    """
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def set_default_dtype(dtype: Any) -> None:
     """Set the dtype that float data becomes (``float32`` unless changed).
 

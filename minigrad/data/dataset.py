@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.dtypes import is_int
 from minigrad.random import default_generator
 
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
@@ -114,11 +115,11 @@ class DataLoader:
         pin_memory: bool = False,
         persistent_workers: bool = False,
     ) -> None:
-        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)):
+        if not is_int(num_workers):
             raise TypeError(f"DataLoader: num_workers must be an int, got {num_workers!r}")
         if num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        if not is_int(batch_size):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.dtypes import is_int
+
 _CHUNK = 256  # images rasterised at once
 
 
@@ -108,9 +110,9 @@ def synthetic_digits(n: int, seed: int, size: int = 28) -> tuple[np.ndarray, np.
         >>> images.shape, images.dtype, np.bincount(labels).tolist()
         ((100, 1, 28, 28), dtype('float32'), [10, 10, 10, 10, 10, 10, 10, 10, 10, 10])
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+    if not is_int(n) or n < 0:
         raise ValueError(f"synthetic_digits: n must be a non-negative int, got {n!r}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 4:
+    if not is_int(size) or size < 4:
         raise ValueError(f"synthetic_digits: size must be an int >= 4, got {size!r}")
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % 10).astype(np.int64)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.dtypes import is_int
 from minigrad.nn import init
 from minigrad.nn.layer import Layer, Parameter
 from minigrad.ops.conv import conv2d
@@ -38,7 +39,7 @@ class Conv2d(Layer):
             ("out_channels", out_channels, 0),
             ("groups", groups, 1),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            if not is_int(value) or value < low:
                 raise ValueError(f"Conv2d: {name} must be an int >= {low}, got {value!r}")
         if in_channels % groups or out_channels % groups:
             raise ValueError(

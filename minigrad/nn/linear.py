@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.dtypes import is_int
 from minigrad.nn import init
 from minigrad.nn.layer import Layer, Parameter
 from minigrad.ops.linalg import linear
@@ -24,7 +25,7 @@ class Linear(Layer):
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            if not is_int(value) or value < 0:
                 raise ValueError(f"Linear: {name} must be an int >= 0, got {value!r}")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.zeros((out_features, in_features)))

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.dtypes import is_int
 from minigrad.nn import init
 from minigrad.nn.layer import Layer, Parameter
 from minigrad.ops.dropout import dropout
@@ -37,7 +38,7 @@ def _mode(name: str, nonlinearity: str) -> str:
 
 
 def _check_size(name: str, what: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+    if not is_int(value) or value <= 0:
         raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from minigrad.dtypes import is_int
 from minigrad.nn import init
 from minigrad.nn.layer import Layer, Parameter
 from minigrad.ops.recurrent import embedding
@@ -37,7 +38,7 @@ class Embedding(Layer):
     ) -> None:
         super().__init__()
         for what, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+            if not is_int(value) or value <= 0:
                 raise ValueError(f"Embedding: {what} must be a positive integer, got {value!r}")
         unsupported = {
             "max_norm": max_norm is not None,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.dtypes import as_array, float_result, get_default_dtype
+from minigrad.dtypes import as_array, float_result, get_default_dtype, is_int
 from minigrad.tensor import Tensor
 
 PYTHON_SCALARS = (int, float, bool)
@@ -97,7 +97,7 @@ def axis_int(axis: Any, op: str, name: str = "axis") -> int:
         >>> axis_int(np.int64(1), "sum")
         1
     """
-    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+    if is_int(axis):
         return int(axis)
     raise TypeError(f"{op}: {name} must be an int, got {axis!r} ({type(axis).__name__})")
 
@@ -108,7 +108,7 @@ def normalize_axis(axis: int | Sequence[int] | None, ndim: int, op: str) -> tupl
         return tuple(range(ndim))
     if isinstance(axis, (list, tuple, np.ndarray)):
         axes = tuple(axis)
-        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+        if not all(is_int(a) for a in axes):
             raise TypeError(f"{op}: axis must be an int or a sequence of ints, got {axis!r}")
     else:
         axes = (axis_int(axis, op),)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from minigrad.autograd import Function, Node
+from minigrad.dtypes import is_int
 from minigrad.ops._common import as_float, as_tensor, normalize_axis, torch_axis, torch_keepdims
 from minigrad.tensor import Tensor
 
@@ -201,7 +202,7 @@ def var(
         >>> var(Tensor([1.0, 3.0])).item()
         1.0
     """
-    if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)) or ddof < 0:
+    if not is_int(ddof) or ddof < 0:
         raise ValueError(f"var: ddof must be an int >= 0, got {ddof!r}")
     return _reduce(Var, "var", x, axis, keepdims, dim, keepdim, ddof=ddof)
 
